@@ -1,0 +1,90 @@
+import { InvalidOptionError } from './errors.js';
+import { Limits } from './limits.js';
+
+/** What happens when `send()` would grow the send queue past `maxSendQueue`. */
+export type SendQueuePolicy = 'error' | 'drop' | 'close';
+
+/** Which end of the connection this engine plays. Clients mask, servers do not. */
+export type Role = 'server' | 'client';
+
+/** Engine limits and behaviour. Every field is optional; defaults live in `Limits`. */
+export interface ConnectionOptions {
+  /** Largest message in bytes, after reassembly and inflation. @defaultValue 1 MiB */
+  maxMessageSize?: number;
+  /** Largest frame payload in bytes. @defaultValue maxMessageSize */
+  maxFrameSize?: number;
+  /** Outbound bytes (our queue + socket buffer) before `sendQueuePolicy` applies. @defaultValue 16 MiB */
+  maxSendQueue?: number;
+  /** @defaultValue 'error' */
+  sendQueuePolicy?: SendQueuePolicy;
+  /** `drain()` resolves when the send queue is below this many bytes. @defaultValue 64 KiB */
+  sendLowWaterMark?: number;
+  /** Pongs owed to the peer before the connection closes 1008. @defaultValue 128 */
+  maxPendingPongs?: number;
+  /** Messages held for `receive()` before reading pauses. @defaultValue 64 */
+  maxReceiveQueue?: number;
+  /** Accept unmasked frames from clients (RFC 6455 forbids it). @defaultValue false */
+  acceptUnmaskedFrames?: boolean;
+  /** ms to wait for the close handshake to finish before destroying the socket. @defaultValue 5000 */
+  closeTimeout?: number;
+  /** ms between heartbeat pings; 0 disables. @defaultValue 0 */
+  pingInterval?: number;
+  /** ms to wait for any frame after a heartbeat ping. @defaultValue 10000 */
+  pongTimeout?: number;
+  /** ms without any inbound frame before closing 1001; 0 disables. @defaultValue 0 */
+  idleTimeout?: number;
+}
+
+/** Options after defaults are applied and validated; frozen. */
+export type ResolvedConnectionOptions = Readonly<Required<ConnectionOptions>>;
+
+function checkNonNegativeInt(name: string, value: unknown, allowZero = true): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new InvalidOptionError(
+      'WSG_ERR_INVALID_OPTION',
+      `Option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`,
+    );
+  }
+}
+
+/** Applies defaults, validates each option and freezes the result. Throws `InvalidOptionError`. */
+export function resolveConnectionOptions(options: ConnectionOptions = {}): ResolvedConnectionOptions {
+  const maxMessageSize = options.maxMessageSize ?? Limits.maxMessageSize.default;
+  const resolved: Required<ConnectionOptions> = {
+    maxMessageSize,
+    maxFrameSize: options.maxFrameSize ?? maxMessageSize,
+    maxSendQueue: options.maxSendQueue ?? Limits.maxSendQueue.default,
+    sendQueuePolicy: options.sendQueuePolicy ?? 'error',
+    sendLowWaterMark: options.sendLowWaterMark ?? Limits.sendLowWaterMark.default,
+    maxPendingPongs: options.maxPendingPongs ?? Limits.maxPendingPongs.default,
+    maxReceiveQueue: options.maxReceiveQueue ?? Limits.maxReceiveQueue.default,
+    acceptUnmaskedFrames: options.acceptUnmaskedFrames ?? false,
+    closeTimeout: options.closeTimeout ?? Limits.closeTimeout.default,
+    pingInterval: options.pingInterval ?? Limits.pingInterval.default,
+    pongTimeout: options.pongTimeout ?? Limits.pongTimeout.default,
+    idleTimeout: options.idleTimeout ?? Limits.idleTimeout.default,
+  };
+  checkNonNegativeInt('maxMessageSize', resolved.maxMessageSize, false);
+  checkNonNegativeInt('maxFrameSize', resolved.maxFrameSize, false);
+  checkNonNegativeInt('maxSendQueue', resolved.maxSendQueue, false);
+  checkNonNegativeInt('sendLowWaterMark', resolved.sendLowWaterMark);
+  checkNonNegativeInt('maxPendingPongs', resolved.maxPendingPongs, false);
+  checkNonNegativeInt('maxReceiveQueue', resolved.maxReceiveQueue, false);
+  checkNonNegativeInt('closeTimeout', resolved.closeTimeout);
+  checkNonNegativeInt('pingInterval', resolved.pingInterval);
+  checkNonNegativeInt('pongTimeout', resolved.pongTimeout, false);
+  checkNonNegativeInt('idleTimeout', resolved.idleTimeout);
+  if (!['error', 'drop', 'close'].includes(resolved.sendQueuePolicy)) {
+    throw new InvalidOptionError(
+      'WSG_ERR_INVALID_OPTION',
+      `Option sendQueuePolicy must be 'error', 'drop' or 'close', got ${String(resolved.sendQueuePolicy)}`,
+    );
+  }
+  if (resolved.sendLowWaterMark > resolved.maxSendQueue) {
+    throw new InvalidOptionError(
+      'WSG_ERR_INVALID_OPTION',
+      `Option sendLowWaterMark (${resolved.sendLowWaterMark}) must not exceed maxSendQueue (${resolved.maxSendQueue})`,
+    );
+  }
+  return Object.freeze(resolved);
+}

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ConnectionOptions } from './connection-options.js';
+import { HandshakeError, InvalidArgumentError } from './errors.js';
+import { formatExtensionHeader, parseExtensionHeader, type ExtensionParams } from './extension-header.js';
+import { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
+import { WebSocketConnection } from './websocket-connection.js';
+
+/** RFC 6455 §1.3: the GUID appended to the key before hashing. */
+export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** The only protocol version this engine speaks (§4.1). */
+export const WEBSOCKET_VERSION = '13';
+
+/** `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` (§4.2.2 step 5.4). */
+export function computeAcceptKey(key: string): string {
+  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+}
+
+/** What a valid upgrade request offers: the server's decisions are taken from this. */
+export interface UpgradeOffer {
+  key: string;
+  /** Subprotocols offered, in the client's order of preference. */
+  protocols: string[];
+  /** Extensions offered, name → offers in order (null-prototype params). */
+  extensions: Map<string, ExtensionParams[]>;
+}
+
+/** 16 random bytes in base64 are always 22 characters plus `==` (§4.1). */
+const KEY_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
+/** RFC 7230 token characters. */
+const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE_PATTERN = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function hasToken(value: string | undefined, token: string): boolean {
+  if (value === undefined) return false;
+  for (const part of value.split(',')) {
+    if (part.trim().toLowerCase() === token) return true;
+  }
+  return false;
+}
+
+/** Parses `Sec-WebSocket-Protocol` (§4.1: tokens, comma separated, no repeats). */
+export function parseProtocolHeader(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const protocols: string[] = [];
+  for (const part of value.split(',')) {
+    const protocol = part.trim();
+    if (!TOKEN_PATTERN.test(protocol) || protocols.includes(protocol)) {
+      throw new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', `Invalid Sec-WebSocket-Protocol header: ${JSON.stringify(value)}`, 400);
+    }
+    protocols.push(protocol);
+  }
+  return protocols;
+}
+
+/**
+ * Checks an HTTP/1.1 upgrade request against RFC 6455 §4.2.1. Throws `HandshakeError` whose
+ * `status` (and `headers`) are the response to send: 405, 400, or 426 for a version mismatch.
+ */
+export function validateUpgradeRequest(req: IncomingMessage): UpgradeOffer {
+  if (req.method !== 'GET') {
+    throw new HandshakeError('WSG_ERR_HANDSHAKE_METHOD', `WebSocket upgrades must use GET, not ${req.method}`, 405, { Allow: 'GET' });
+  }
+  if (!hasToken(headerValue(req, 'upgrade'), 'websocket')) {
+    throw new HandshakeError('WSG_ERR_HANDSHAKE_UPGRADE', 'Missing or invalid Upgrade: websocket header', 400);
+  }
+  if (!hasToken(headerValue(req, 'connection'), 'upgrade')) {
+    throw new HandshakeError('WSG_ERR_HANDSHAKE_UPGRADE', 'Missing Connection: Upgrade header', 400);
+  }
+  const key = headerValue(req, 'sec-websocket-key')?.trim();
+  if (key === undefined || !KEY_PATTERN.test(key)) {
+    throw new HandshakeError('WSG_ERR_HANDSHAKE_KEY', 'Missing or invalid Sec-WebSocket-Key header (16 bytes, base64)', 400);
+  }
+  const version = headerValue(req, 'sec-websocket-version')?.trim();
+  if (version !== WEBSOCKET_VERSION) {
+    throw new HandshakeError(
+      'WSG_ERR_HANDSHAKE_VERSION',
+      `Unsupported Sec-WebSocket-Version ${JSON.stringify(version ?? null)}; this server speaks 13`,
+      426,
+      { 'Sec-WebSocket-Version': WEBSOCKET_VERSION },
+    );
+  }
+  const protocols = parseProtocolHeader(headerValue(req, 'sec-websocket-protocol'));
+  const extensions = parseExtensionHeader(req.headers['sec-websocket-extensions']);
+  return { key, protocols, extensions };
+}
+
+/** Server side of extension negotiation: today permessage-deflate only. */
+export function negotiateDeflate(
+  offer: UpgradeOffer,
+  options: boolean | PerMessageDeflateOptions | undefined,
+  maxMessageSize: number,
+): { deflate: PerMessageDeflate; header: string } | null {
+  if (options === undefined || options === false) return null;
+  const offers = offer.extensions.get(PerMessageDeflate.extensionName);
+  if (offers === undefined) return null;
+  const deflate = new PerMessageDeflate(options === true ? {} : options, 'server', maxMessageSize);
+  const params = deflate.acceptAsServer(offers);
+  if (params === null) return null;
+  return { deflate, header: formatExtensionHeader(new Map([[PerMessageDeflate.extensionName, [params]]])) };
+}
+
+function checkHeaders(headers: Readonly<Record<string, string>> | undefined): void {
+  if (headers === undefined) return;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN_PATTERN.test(name) || !HEADER_VALUE_PATTERN.test(String(value))) {
+      throw new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', `Invalid response header ${JSON.stringify(name)}`);
+    }
+  }
+}
+
+function formatHeaders(headers: Readonly<Record<string, string>> | undefined): string {
+  let out = '';
+  if (headers !== undefined) for (const [name, value] of Object.entries(headers)) out += `${name}: ${value}\r\n`;
+  return out;
+}
+
+export interface AcceptUpgrade extends ConnectionOptions {
+  key: string;
+  /** The chosen subprotocol; must be one the client offered. */
+  protocol?: string;
+  /** Extra response headers. */
+  headers?: Readonly<Record<string, string>>;
+  /** From `negotiateDeflate()`. */
+  deflate?: { deflate: PerMessageDeflate; header: string } | null;
+}
+
+/** Writes the 101 response (§4.2.2) and returns the open connection over `socket`. */
+export function completeUpgrade(socket: Duplex, head: Buffer | null | undefined, accept: AcceptUpgrade): WebSocketConnection {
+  checkHeaders(accept.headers);
+  if (accept.protocol !== undefined && accept.protocol !== '' && !TOKEN_PATTERN.test(accept.protocol)) {
+    throw new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', `Invalid subprotocol ${JSON.stringify(accept.protocol)}`);
+  }
+  let response =
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    `Sec-WebSocket-Accept: ${computeAcceptKey(accept.key)}\r\n`;
+  if (accept.protocol) response += `Sec-WebSocket-Protocol: ${accept.protocol}\r\n`;
+  if (accept.deflate) response += `Sec-WebSocket-Extensions: ${accept.deflate.header}\r\n`;
+  response += formatHeaders(accept.headers) + '\r\n';
+  socket.write(response);
+  return WebSocketConnection.fromPartiallyRead(socket, head, {
+    ...accept,
+    role: 'server',
+    protocol: accept.protocol ?? '',
+    extensions: accept.deflate?.header ?? '',
+    deflate: accept.deflate?.deflate ?? null,
+  });
+}
+
+/**
+ * Refuses an upgrade with a real HTTP response (never a 101), then closes the socket.
+ * The body is plain text; `Connection: close` tells the client not to reuse the socket.
+ */
+export function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  headers?: Readonly<Record<string, string>>,
+  body?: string,
+): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  checkHeaders(headers);
+  const text = body ?? STATUS_CODES[status] ?? '';
+  const payload = Buffer.from(text, 'utf8');
+  socket.on('error', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${payload.length}\r\n` +
+      formatHeaders(headers) +
+      '\r\n' +
+      text,
+  );
+}
+
+/**
+ * Between Node's `upgrade` event and our 101 the socket has no error listener (Node removed
+ * its own); an async accept phase must not let a reset crash the process.
+ */
+export function guardUpgradeSocket(socket: Duplex): () => void {
+  const onError = (): void => {
+    socket.destroy();
+  };
+  socket.on('error', onError);
+  return () => socket.off('error', onError);
+}

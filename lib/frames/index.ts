@@ -1,0 +1,52 @@
+// The frame engine's surface, re-exported by lib/index.ts.
+export { CloseCode, MAX_CLOSE_REASON_BYTES, isValidWireCloseCode } from './close-codes.js';
+export { Opcode } from './opcodes.js';
+export {
+  FrameErrorCode,
+  WsgError,
+  ProtocolError,
+  InvalidUtf8Error,
+  CapacityError,
+  SendQueueFullError,
+  AlreadyClosedError,
+  ConnectionClosedError,
+  IoError,
+  TimeoutError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  HandshakeError,
+  type WsgErrorCode,
+} from './errors.js';
+export { Limits } from './limits.js';
+export {
+  resolveConnectionOptions,
+  type ConnectionOptions,
+  type ResolvedConnectionOptions,
+  type SendQueuePolicy,
+  type Role,
+} from './connection-options.js';
+export { encodeFrame, type EncodeFrameOptions } from './frame-encoder.js';
+export { PreparedMessage, encodeOnce } from './prepared-message.js';
+export {
+  WebSocketConnection,
+  type ConnectionState,
+  type SendResult,
+  type CloseInfo,
+  type ReceivedMessage,
+  type ConnectionInit,
+} from './websocket-connection.js';
+export {
+  validateUpgradeRequest,
+  completeUpgrade,
+  rejectUpgrade,
+  negotiateDeflate,
+  computeAcceptKey,
+  parseProtocolHeader,
+  guardUpgradeSocket,
+  type UpgradeOffer,
+  type AcceptUpgrade,
+} from './handshake.js';
+export { parseExtensionHeader, formatExtensionHeader, type ExtensionParams } from './extension-header.js';
+export { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
+export { WsServer, type WsServerOptions } from './websocket-server.js';
+export { WsClient, type WsClientOptions } from './websocket-client.js';

@@ -1,0 +1,151 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CloseCode } from './close-codes.js';
+import { resolveConnectionOptions, type ConnectionOptions } from './connection-options.js';
+import { HandshakeError, InvalidOptionError } from './errors.js';
+import {
+  completeUpgrade,
+  guardUpgradeSocket,
+  negotiateDeflate,
+  rejectUpgrade,
+  validateUpgradeRequest,
+} from './handshake.js';
+import type { PerMessageDeflateOptions } from './permessage-deflate.js';
+import type { WebSocketConnection } from './websocket-connection.js';
+
+export interface WsServerOptions extends ConnectionOptions {
+  /** Listen on this port (0 = any); the server then owns its HTTP server. */
+  port?: number;
+  /** @defaultValue '127.0.0.1' when `port` is given */
+  host?: string;
+  /** Attach to an existing HTTP(S) server instead of owning one. */
+  server?: Server;
+  /** Only upgrades to this path are accepted (query ignored); others get 404. */
+  path?: string;
+  /** Picks a subprotocol from the offered list; `false` (or none) answers without one. */
+  handleProtocols?: (offered: string[], req: IncomingMessage) => string | false;
+  /** Enables permessage-deflate (RFC 7692). @defaultValue false */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+}
+
+/**
+ * An engine-level WebSocket server: the HTTP/1.1 handshake plus connection tracking. The
+ * Nest gateway layer has its own router; this is for engine users, the CLI and benchmarks.
+ */
+export class WsServer extends EventEmitter {
+  private readonly httpServer: Server;
+  private readonly ownsServer: boolean;
+  private readonly connectionOptions: ConnectionOptions;
+  private readonly _clients = new Set<WebSocketConnection>();
+  private closing = false;
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.handleUpgrade(req, socket, head, (conn) => this.emit('connection', conn, req));
+  };
+
+  constructor(private readonly options: WsServerOptions) {
+    super();
+    if ((options.port === undefined) === (options.server === undefined)) {
+      throw new InvalidOptionError('WSG_ERR_INVALID_OPTION', 'WsServer needs exactly one of `port` or `server`');
+    }
+    const { port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, ...connectionOptions } = options;
+    // Validate once, up front; each connection re-applies the same options.
+    resolveConnectionOptions(connectionOptions);
+    this.connectionOptions = Object.freeze(connectionOptions);
+    if (options.server !== undefined) {
+      this.httpServer = options.server;
+      this.ownsServer = false;
+    } else {
+      this.httpServer = createServer((_req, res) => {
+        res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
+        res.end('Upgrade Required');
+      });
+      this.ownsServer = true;
+    }
+    this.httpServer.on('upgrade', this.onUpgrade);
+  }
+
+  /** Connections currently open or closing. */
+  get clients(): ReadonlySet<WebSocketConnection> {
+    return this._clients;
+  }
+
+  /** Starts listening (only for a server that owns its HTTP server). */
+  listen(): Promise<AddressInfo> {
+    if (!this.ownsServer) return Promise.resolve(this.address());
+    return new Promise((resolve, reject) => {
+      this.httpServer.once('error', reject);
+      this.httpServer.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
+        this.httpServer.off('error', reject);
+        resolve(this.address());
+      });
+    });
+  }
+
+  address(): AddressInfo {
+    return this.httpServer.address() as AddressInfo;
+  }
+
+  /** Runs the handshake for one upgrade request and calls back with the open connection. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (conn: WebSocketConnection) => void): void {
+    const unguard = guardUpgradeSocket(socket);
+    if (this.closing) {
+      rejectUpgrade(socket, 503);
+      return;
+    }
+    if (this.options.path !== undefined) {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      if ((q === -1 ? url : url.slice(0, q)) !== this.options.path) {
+        rejectUpgrade(socket, 404);
+        return;
+      }
+    }
+    let conn: WebSocketConnection;
+    try {
+      const offer = validateUpgradeRequest(req);
+      let protocol: string | undefined;
+      if (offer.protocols.length > 0 && this.options.handleProtocols !== undefined) {
+        const chosen = this.options.handleProtocols(offer.protocols, req);
+        if (chosen !== false) protocol = chosen;
+      }
+      const maxMessageSize = resolveConnectionOptions(this.connectionOptions).maxMessageSize;
+      conn = completeUpgrade(socket, head, {
+        ...this.connectionOptions,
+        key: offer.key,
+        ...(protocol !== undefined ? { protocol } : {}),
+        deflate: negotiateDeflate(offer, this.options.perMessageDeflate, maxMessageSize),
+      });
+    } catch (error) {
+      if (error instanceof HandshakeError) {
+        rejectUpgrade(socket, error.status, error.headers, error.message);
+        return;
+      }
+      rejectUpgrade(socket, 500);
+      throw error;
+    }
+    unguard();
+    this._clients.add(conn);
+    conn.once('close', () => this._clients.delete(conn));
+    callback(conn);
+  }
+
+  /** Stops accepting, closes every connection with 1001 and resolves when all are gone. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.httpServer.off('upgrade', this.onUpgrade);
+    const closing = [...this._clients].map((conn) => {
+      if (conn.isOpen) conn.close(CloseCode.GoingAway, 'server shutting down');
+      return conn.closed;
+    });
+    const serverClosed = this.ownsServer
+      ? new Promise<void>((resolve) => {
+          this.httpServer.close(() => resolve());
+          this.httpServer.closeAllConnections?.();
+        })
+      : Promise.resolve();
+    await Promise.all(closing);
+    await serverClosed;
+  }
+}
