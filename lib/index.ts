@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export * from './frames/index.js';
+export * from './hub/index.js';

@@ -15,6 +15,7 @@ export const FrameErrorCode = {
   WSG_ERR_INVALID_CLOSE_PAYLOAD: 'A close frame carried a 1-byte payload (§5.5.1)',
   WSG_ERR_INVALID_UTF8: 'A text message or close reason was not valid UTF-8 (§8.1)',
   WSG_ERR_INVALID_COMPRESSED_DATA: 'A compressed message could not be inflated (RFC 7692 §7.2.2)',
+  WSG_ERR_DEFLATE_FAILED: 'zlib could not create a stream or compress a message (closes 1011)',
   WSG_ERR_MESSAGE_TOO_LARGE: 'A message (declared or inflated) exceeded maxMessageSize',
   WSG_ERR_FRAME_TOO_LARGE: 'A frame declared a payload over maxFrameSize',
   WSG_ERR_TOO_MANY_PENDING_PONGS: 'The peer sent pings faster than their pongs could be written (maxPendingPongs)',

@@ -71,9 +71,12 @@ function unexpectedChar(code: number, index: number): HandshakeError {
   return malformed(`unexpected character 0x${code.toString(16).padStart(2, '0')} at index ${index}`);
 }
 
-/** Parses Sec-WebSocket-Extensions (RFC 6455 §9.1 grammar, RFC 7230 tokens and quoted-strings). Linear time,
- * one pass, no regex backtracking. Returns Map name → list of offers in order. Throws HandshakeError
- * (from ./errors.js) code 'WSG_ERR_HANDSHAKE_EXTENSION', status 400, on malformed input. Also accept an array of header values (joined with ','). */
+/**
+ * Parses Sec-WebSocket-Extensions (RFC 6455 §9.1 grammar, RFC 7230 tokens, quoted-strings,
+ * optional whitespace and empty list elements) in one linear pass without regexes.
+ * Returns name → offers in order. Several header lines may be passed as an array.
+ * Throws HandshakeError 'WSG_ERR_HANDSHAKE_EXTENSION', status 400, on malformed input.
+ */
 export function parseExtensionHeader(header: string | readonly string[] | undefined): Map<string, ExtensionParams[]> {
   const offers = new Map<string, ExtensionParams[]>();
   if (header === undefined) return offers;

@@ -56,7 +56,10 @@ type State = (typeof State)[keyof typeof State];
 
 /** Fragment pieces shorter than this are copied into one growing buffer instead of kept as views. */
 const SMALL_PIECE_BYTES = 4096;
+const MAX_ACCUMULATOR_BYTES = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** Length bytes are read and decoded at once, so one buffer serves every parser. */
+const scratch = Buffer.allocUnsafe(8);
 
 /**
  * Incremental RFC 6455 §5 frame parser over a list of socket chunks.
@@ -82,7 +85,7 @@ export class FrameParser {
   private masked = false;
   private payloadLength = 0;
   private payloadRead = 0;
-  private readonly maskKey = Buffer.alloc(4);
+  private readonly maskKey = Buffer.allocUnsafe(4);
 
   // Current message (data frames).
   private messageOpcode = 0;
@@ -91,7 +94,8 @@ export class FrameParser {
   private pieces: Buffer[] = [];
   private accumulator: Buffer | null = null;
   private accumulatorLength = 0;
-  private readonly utf8 = new Utf8Validator();
+  /** Created on the first text message that arrives in pieces. */
+  private utf8: Utf8Validator | null = null;
   /** True while the text message in progress is validated piece by piece. */
   private utf8Streaming = false;
   /** True when the message arrived as a single piece, left to the native validator. */
@@ -99,8 +103,6 @@ export class FrameParser {
 
   // Current control frame (≤ 125 bytes, gathered whole).
   private controlPieces: Buffer[] = [];
-
-  private readonly scratch = Buffer.allocUnsafe(8);
 
   constructor(
     private readonly options: FrameParserOptions,
@@ -183,8 +185,8 @@ export class FrameParser {
 
   /** Reads `n` (≤ 8) bytes into the scratch buffer. */
   private readInto(n: number): Buffer {
-    for (let i = 0; i < n; i++) this.scratch[i] = this.readByte();
-    return this.scratch;
+    for (let i = 0; i < n; i++) scratch[i] = this.readByte();
+    return scratch;
   }
 
   /** Takes up to `max` bytes from the first chunk, as a view (no copy). */
@@ -301,15 +303,16 @@ export class FrameParser {
   private lengthKnown(): boolean {
     if (!isControlOpcode(this.opcode)) {
       const { maxFrameSize, maxMessageSize } = this.options;
-      if (this.payloadLength > maxFrameSize) {
-        return this.fail(
-          new CapacityError('WSG_ERR_FRAME_TOO_LARGE', `Frame payload of ${this.payloadLength} bytes exceeds maxFrameSize (${maxFrameSize})`, CloseCode.MessageTooBig),
-        );
-      }
+      // A frame over both limits is a message over its limit: report the message limit first.
       // Compressed messages are measured after inflation, by the inflater.
       if (!this.messageCompressed && this.messageLength + this.payloadLength > maxMessageSize) {
         return this.fail(
           new CapacityError('WSG_ERR_MESSAGE_TOO_LARGE', `Message of at least ${this.messageLength + this.payloadLength} bytes exceeds maxMessageSize (${maxMessageSize})`, CloseCode.MessageTooBig),
+        );
+      }
+      if (this.payloadLength > maxFrameSize) {
+        return this.fail(
+          new CapacityError('WSG_ERR_FRAME_TOO_LARGE', `Frame payload of ${this.payloadLength} bytes exceeds maxFrameSize (${maxFrameSize})`, CloseCode.MessageTooBig),
         );
       }
     }
@@ -351,7 +354,7 @@ export class FrameParser {
       this.pieces.push(view);
       return true;
     }
-    if (this.utf8Streaming && !this.utf8.update(view)) {
+    if (this.utf8Streaming && !(this.utf8 ??= new Utf8Validator()).update(view)) {
       return this.fail(new InvalidUtf8Error('WSG_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', CloseCode.InvalidPayload));
     }
     this.messageLength += view.length;
@@ -372,7 +375,8 @@ export class FrameParser {
     let acc = this.accumulator;
     if (acc === null || acc.length - this.accumulatorLength < view.length) {
       this.sealAccumulator();
-      const size = Math.min(Math.max(SMALL_PIECE_BYTES, view.length, this.messageLength), this.options.maxMessageSize);
+      // Grows with the message (4 KiB, 8 KiB, … 256 KiB) so tiny fragments cost few buffers.
+      const size = Math.min(Math.max(SMALL_PIECE_BYTES, this.messageLength - view.length), MAX_ACCUMULATOR_BYTES);
       acc = Buffer.allocUnsafe(Math.max(size, view.length));
       this.accumulator = acc;
       this.accumulatorLength = 0;
@@ -399,7 +403,7 @@ export class FrameParser {
     const data =
       pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY : Buffer.concat(pieces, this.messageLength);
     if (isText) {
-      if (this.wholePiece ? !isValidUtf8(data) : !this.utf8.complete) {
+      if (this.wholePiece ? !isValidUtf8(data) : this.utf8 !== null && !this.utf8.complete) {
         return this.fail(new InvalidUtf8Error('WSG_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', CloseCode.InvalidPayload));
       }
     }
@@ -415,7 +419,7 @@ export class FrameParser {
     this.pieces = [];
     this.accumulator = null;
     this.accumulatorLength = 0;
-    this.utf8.reset();
+    this.utf8?.reset();
     this.utf8Streaming = false;
     this.wholePiece = false;
   }

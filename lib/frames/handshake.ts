@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ConnectionOptions } from './connection-options.js';
+import type { ConnectionOptions, ResolvedConnectionOptions } from './connection-options.js';
 import { HandshakeError, InvalidArgumentError } from './errors.js';
 import { formatExtensionHeader, parseExtensionHeader, type ExtensionParams } from './extension-header.js';
 import { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
@@ -122,6 +122,8 @@ function formatHeaders(headers: Readonly<Record<string, string>> | undefined): s
 }
 
 export interface AcceptUpgrade extends ConnectionOptions {
+  /** Options resolved once for many connections; when given, the limit fields are ignored. */
+  resolvedOptions?: ResolvedConnectionOptions;
   key: string;
   /** The chosen subprotocol; must be one the client offered. */
   protocol?: string;

@@ -11,15 +11,45 @@ import {
 import { repeatedParamNames, type ExtensionParams } from './extension-header.js';
 import { sharedZlibLimiter } from './zlib-limiter.js';
 
+/** permessage-deflate (RFC 7692) settings; the same object configures a server or a client. */
 export interface PerMessageDeflateOptions {
-  serverNoContextTakeover?: boolean;   // default false
-  clientNoContextTakeover?: boolean;   // default false
-  serverMaxWindowBits?: number | boolean;  // 8..15 (RFC 7692; note zlib raw deflate can't do 8 → treat 8 as 9 when deflating, as ws does); true = request/offer param without value
+  /**
+   * Server: always answer `server_no_context_takeover` (an offer asking for it is honoured
+   * either way). Client: ask for it, and fail the handshake if the server does not agree.
+   * @defaultValue false
+   */
+  serverNoContextTakeover?: boolean;
+  /**
+   * Server: always answer `client_no_context_takeover` (an offered hint is echoed either
+   * way). Client: offer it, and deflate without context takeover even if unanswered.
+   * @defaultValue false
+   */
+  clientNoContextTakeover?: boolean;
+  /**
+   * log2 of the server's LZ77 window, 8..15. Server: answer at most this (`false`: decline
+   * offers that ask for a window). Client: ask for it. `true`: no preference. zlib cannot
+   * deflate with 8, so a server deflates with 9, whose matches still fit a 256 B window.
+   * @defaultValue undefined (15, the parameter unused unless the peer sends it)
+   */
+  serverMaxWindowBits?: number | boolean;
+  /**
+   * log2 of the client's LZ77 window, 8..15. Server: answer at most this, and decline
+   * clients that cannot take the parameter; `false`: never answer it. Client: offer it;
+   * `true` or unset offers the parameter without a value (support only); `false` omits it.
+   * @defaultValue undefined
+   */
   clientMaxWindowBits?: number | boolean;
-  threshold?: number;       // bytes: messages smaller than this are sent uncompressed. default 1024
-  concurrencyLimit?: number; // zlib jobs in flight process-wide, default 10
-  level?: number;           // zlib level, default zlib default
-  memLevel?: number;        // default 8
+  /** Bytes: messages smaller than this are sent uncompressed. @defaultValue 1024 */
+  threshold?: number;
+  /**
+   * zlib operations in flight at once across the whole process (the limit this instance
+   * waits for; see `ZlibLimiter`). @defaultValue 10
+   */
+  concurrencyLimit?: number;
+  /** zlib compression level, -1..9. @defaultValue -1 (zlib's default, 6) */
+  level?: number;
+  /** zlib memLevel, 1..9: deflate state memory per connection. @defaultValue 8 */
+  memLevel?: number;
 }
 
 type Callback = (err: WsgError | null, result?: Buffer) => void;
@@ -77,14 +107,14 @@ interface Operation {
   release: (() => void) | null;
 }
 
-function describe(name: string): string {
+function quoteName(name: string): string {
   return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
 }
 
 /** Reads one offer or response; returns why it is invalid (RFC 7692 §7) as a string. */
 function readWireParams(params: ExtensionParams, side: 'offer' | 'response'): WireParams | string {
   const repeated = repeatedParamNames(params);
-  if (repeated.length > 0) return `repeats parameter ${describe(repeated[0]!)}`;
+  if (repeated.length > 0) return `repeats parameter ${quoteName(repeated[0]!)}`;
   const wire: WireParams = {
     serverNoContextTakeover: false,
     clientNoContextTakeover: false,
@@ -109,14 +139,14 @@ function readWireParams(params: ExtensionParams, side: 'offer' | 'response'): Wi
         }
         const bits = typeof value === 'string' ? WINDOW_BITS_VALUES.get(value) : undefined;
         if (bits === undefined) {
-          return `gives ${name} the value ${value === true ? '(none)' : describe(String(value))}; it needs 8..15`;
+          return `gives ${name} the value ${value === true ? '(none)' : quoteName(String(value))}; it needs 8..15`;
         }
         if (name === SERVER_MAX_WINDOW_BITS) wire.serverMaxWindowBits = bits;
         else wire.clientMaxWindowBits = bits;
         break;
       }
       default:
-        return `has unknown parameter ${describe(name)}`;
+        return `has unknown parameter ${quoteName(name)}`;
     }
   }
   return wire;
@@ -224,7 +254,7 @@ export class PerMessageDeflate {
     this.#memLevel = opts.memLevel ?? Defaults.memLevel;
   }
 
-  /** client: the params to offer in the request header */
+  /** Client: the params to offer in the request header. */
   offer(): ExtensionParams {
     const params = Object.create(null) as ExtensionParams;
     if (this.#serverNoContextTakeover) params[SERVER_NO_CONTEXT_TAKEOVER] = true;
@@ -236,7 +266,11 @@ export class PerMessageDeflate {
     return params;
   }
 
-  /** client: validates the server's response params (exactly one), throws HandshakeError 'WSG_ERR_HANDSHAKE_EXTENSION' (status = 0 is fine for client side) if it answers something not offered / invalid; configures itself */
+  /**
+   * Client: validates the server's response (exactly one entry) and configures itself.
+   * Throws HandshakeError 'WSG_ERR_HANDSHAKE_EXTENSION' (status 0) when the response is
+   * invalid, repeats or invents a parameter, or does not accept what was offered (§7).
+   */
   acceptAsClient(response: readonly ExtensionParams[]): void {
     const fail = (reason: string): HandshakeError =>
       new HandshakeError('WSG_ERR_HANDSHAKE_EXTENSION', `The server's permessage-deflate response ${reason}`, 0);
@@ -275,7 +309,11 @@ export class PerMessageDeflate {
     };
   }
 
-  /** server: picks the first acceptable offer (RFC 7692 §5 / §7.1), configures itself, returns the params to put in the 101 response; null if none acceptable. Invalid parameter values in an offer → that offer is unacceptable (or throw HandshakeError 400 if the header is malformed per RFC — choose what RFC 7692 §5 says: "decline" i.e. skip). */
+  /**
+   * Server: picks the first acceptable offer (RFC 7692 §5, §7.1), configures itself and
+   * returns the params for the 101 response; null when none is acceptable. An offer with
+   * an unknown, repeated or invalid parameter is declined (skipped), never an error.
+   */
   acceptAsServer(offers: readonly ExtensionParams[]): ExtensionParams | null {
     for (const offer of offers) {
       // §7: an offer with an unknown, repeated or invalid parameter is declined, not fatal.
@@ -324,17 +362,31 @@ export class PerMessageDeflate {
     return null;
   }
 
-  /** Inflate one frame's payload of a compressed message (fin = last frame of the message). Callback with the inflated message bytes when fin is true (return the whole message, concatenated), or with an empty/undefined result for non-final frames. Inflated bytes are counted against maxMessageSize WHILE inflating: crossing it resets the zlib stream at once and calls back CapacityError code 'WSG_ERR_MESSAGE_TOO_LARGE' closeCode CloseCode.MessageTooBig. Corrupt data → WsgError/ProtocolError-like error code 'WSG_ERR_INVALID_COMPRESSED_DATA' with closeCode CloseCode.InvalidPayload (1007). Callbacks always async, always in call order per instance. */
+  /**
+   * Inflates one frame's payload of a compressed message. Calls back with the whole
+   * message when `fin`, with `undefined` before. Inflated bytes count against
+   * maxMessageSize while inflating: crossing it closes the zlib stream at once and calls
+   * back CapacityError 'WSG_ERR_MESSAGE_TOO_LARGE' (1009). Corrupt data: WsgError
+   * 'WSG_ERR_INVALID_COMPRESSED_DATA' (1007). After cleanup(): ConnectionClosedError
+   * 'WSG_ERR_CONNECTION_CLOSED'. Callbacks are always async and in call order.
+   */
   decompress(data: Buffer, fin: boolean, callback: (err: WsgError | null, result?: Buffer) => void): void {
     this.#enqueue({ kind: 'inflate', data, fin, callback, settled: false, release: null });
   }
 
-  /** Deflate a whole message (fin=true) and strip the trailing 00 00 ff ff (RFC 7692 §7.2.1). Callback in call order. Honours no_context_takeover by resetting after each message. */
+  /**
+   * Deflates a message (or, with `fin` false, one fragment of it); on `fin` strips the
+   * trailing 00 00 ff ff (RFC 7692 §7.2.1) and, without context takeover, resets. After
+   * cleanup(): AlreadyClosedError 'WSG_ERR_ALREADY_CLOSED'. Async, in call order.
+   */
   compress(data: Buffer, fin: boolean, callback: (err: WsgError | null, result?: Buffer) => void): void {
     this.#enqueue({ kind: 'deflate', data, fin, callback, settled: false, release: null });
   }
 
-  /** Release zlib memory (called on connection close); pending callbacks get an error or are dropped, never called after cleanup with success. */
+  /**
+   * Closes both zlib streams (called on connection close). Every pending operation is
+   * called back with its closed error, in order; none succeeds after this.
+   */
   cleanup(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -460,6 +512,7 @@ export class PerMessageDeflate {
   }
 
   #onInflateError(stream: InflateRaw, error: Error): void {
+    // A stream we already discarded (bomb, cleanup) has nobody left to tell.
     if (stream !== this.#inflate) return;
     // zlib destroys a stream that errors; the next message would need a fresh one.
     this.#discardInflate();

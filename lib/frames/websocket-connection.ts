@@ -56,7 +56,17 @@ export interface ConnectionInit extends ConnectionOptions {
   extensions?: string;
   /** Negotiated permessage-deflate, or null. */
   deflate?: PerMessageDeflate | null;
+  /** Options already resolved once for many connections (a server's); the fields above are then ignored. */
+  resolvedOptions?: ResolvedConnectionOptions;
 }
+
+/** @internal */
+export interface ConnectionOwner {
+  release(connection: WebSocketConnection): void;
+}
+
+const kConnection = Symbol('wsgate.connection');
+type OwnedSocket = Duplex & { [kConnection]: WebSocketConnection };
 
 /** Payloads up to this size are copied next to their header: one buffer, one write. */
 const COPY_PAYLOAD_BYTES = 16 * 1024;
@@ -110,6 +120,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   private receiveQueue: ReceivedMessage[] | null = null;
   private receiveWaiters: Array<{ resolve: (m: ReceivedMessage) => void; reject: (e: Error) => void }> | null = null;
   private readPaused = false;
+  /** After a close frame or a failure: bytes are read and dropped. */
+  private discardInput = false;
 
   // Close handshake.
   private closeFrameSent = false;
@@ -123,6 +135,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   private closeInfo: CloseInfo | null = null;
   private closedPromise: Promise<CloseInfo> | null = null;
   private resolveClosed: ((info: CloseInfo) => void) | null = null;
+  private owner: ConnectionOwner | null = null;
 
   // Timers.
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -139,7 +152,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   private constructor(socket: Duplex, head: Buffer, init: ConnectionInit) {
     super();
-    this.options = resolveConnectionOptions(init);
+    this.options = init.resolvedOptions ?? resolveConnectionOptions(init);
     this.role = init.role;
     this.protocol = init.protocol ?? '';
     this.extensions = init.extensions ?? '';
@@ -160,17 +173,13 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     if (typeof maybeNet.setNoDelay === 'function') maybeNet.setNoDelay(true);
     if (typeof maybeNet.setTimeout === 'function') maybeNet.setTimeout(0);
 
-    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
-    socket.on('end', () => this.onSocketEnd());
-    socket.on('close', () => this.onSocketClose());
-    socket.on('error', (err: Error) => this.onSocketError(err));
-    socket.on('drain', () => this.onSocketDrain());
-
-    this.on('newListener', (event: string | symbol) => {
-      if (event === 'message' && this.receiveQueue !== null && this.receiveQueue.length > 0) {
-        process.nextTick(() => this.deliverQueuedToListeners());
-      }
-    });
+    // Shared handlers that find the connection on the socket: no closures per connection.
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
 
     if (this.options.idleTimeout > 0) {
       this.idleTimer = setTimeout(() => this.onIdleTimeout(), this.options.idleTimeout);
@@ -204,6 +213,11 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   /** The transport, for callers that need its address. */
   get transport(): Duplex {
     return this.socket;
+  }
+
+  /** @internal A server that tracks this connection; told once, when it closes (no listener per connection). */
+  setOwner(owner: ConnectionOwner): void {
+    this.owner = owner;
   }
 
   /** Resolves once, when the transport is gone, with how the connection ended. */
@@ -264,9 +278,9 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     // Short strings are encoded straight into the frame buffer: no intermediate Buffer.
     if (text.length <= COPY_PAYLOAD_BYTES / 3 && this.deferred === null && (this.deflate === null || text.length * 3 < this.deflate.threshold)) {
       const length = Buffer.byteLength(text, 'utf8');
-      const verdict = this.admit(length + 14);
-      if (verdict !== null) return verdict;
       const masked = this.role === 'client';
+      const verdict = this.admit(headerSize(length, masked) + length);
+      if (verdict !== null) return verdict;
       const maskKey = masked ? nextMaskKey() : null;
       const frame = Buffer.allocUnsafe(headerSize(length, masked) + length);
       const at = writeHeader(frame, 0, FIN_BIT | Opcode.Text, length, maskKey);
@@ -281,7 +295,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   }
 
   private sendMessage(opcode: number, payload: Buffer): SendResult {
-    const verdict = this.admit(payload.length + 14);
+    const verdict = this.admit(headerSize(payload.length, this.role === 'client') + payload.length);
     if (verdict !== null) return verdict;
     const compress = this.deflate !== null && payload.length >= this.deflate.threshold;
     if (this.deferred !== null || compress) {
@@ -449,7 +463,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     return new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
-  private onSocketDrain(): void {
+  /** @internal */
+  onSocketDrain(): void {
     this.pendingPongs = 0;
     if (this.bufferedAmount <= this.options.sendLowWaterMark) {
       this.releaseDrainWaiters();
@@ -529,20 +544,37 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   /** Fail the WebSocket connection (§7.1.7): send a close with the error's code, then drop TCP. */
   private failWith(error: WsgError): void {
+    if (this._state === 'closed') return;
     this.closeError ??= error;
     if (this.listenerCount('error') > 0) this.emit('error', error);
     if (this._state === 'open') {
       const code = error.closeCode ?? CloseCode.InternalError;
       this.startClose(code, truncateReason(error.message));
     }
-    this.pauseReading();
+    // Stop parsing but keep the socket flowing, so the peer's FIN is seen and TCP ends promptly.
+    this.discardInput = true;
     this.endAfterFlush = true;
     if (!this.inBatch) this.flush();
   }
 
   // ---- reading (FrameParserSink) -------------------------------------------------------
 
-  private onSocketData(chunk: Buffer): void {
+  /** A listener added for 'message' gets what queued before it (e.g. bytes that came with the handshake). */
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    super.on(event, listener);
+    if (event === 'message' && this.receiveQueue !== null && this.receiveQueue.length > 0) {
+      process.nextTick(() => this.deliverQueuedToListeners());
+    }
+    return this;
+  }
+
+  override addListener(event: string | symbol, listener: (...args: any[]) => void): this {
+    return this.on(event, listener);
+  }
+
+  /** @internal */
+  onSocketData(chunk: Buffer): void {
+    if (this.discardInput) return;
     if (this.idleTimer !== null) this.idleTimer.refresh();
     this.awaitingPong = false;
     this.inBatch = true;
@@ -595,6 +627,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.closeFrameReceived = true;
     this.receivedCode = code;
     this.receivedReason = reason;
+    // §5.5.1: nothing after a close frame is data; drop it without buffering.
+    this.discardInput = true;
     this.parser.pause();
     if (this._state === 'open') {
       // Echo the code (§5.5.1); an empty close is answered with an empty close.
@@ -628,7 +662,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   }
 
   private resumeReading(): void {
-    if (!this.readPaused || this.closeFrameReceived || this.closeError !== undefined) return;
+    if (!this.readPaused || this.discardInput) return;
     this.readPaused = false;
     this.socket.resume();
     this.inBatch = true;
@@ -701,17 +735,20 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   // ---- transport events ----------------------------------------------------------------
 
-  private onSocketEnd(): void {
+  /** @internal */
+  onSocketEnd(): void {
     // The peer half-closed; nothing more will arrive. Finish our side.
     if (!this.socket.writableEnded) this.socket.end();
   }
 
-  private onSocketError(err: Error): void {
+  /** @internal */
+  onSocketError(err: Error): void {
     this.closeError ??= new IoError('WSG_ERR_IO', `Socket error: ${err.message}`, undefined, { cause: err });
     if (this.listenerCount('error') > 0) this.emit('error', this.closeError);
   }
 
-  private onSocketClose(): void {
+  /** @internal */
+  onSocketClose(): void {
     if (this.closeInfo !== null) return;
     this._state = 'closed';
     this.stopTimers();
@@ -732,6 +769,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.deferredBytes = 0;
     this.releaseDrainWaiters();
     this.rejectReceivers();
+    this.owner?.release(this);
     this.resolveClosed?.(info);
     this.emit('close', info);
   }
@@ -785,6 +823,22 @@ function truncateReason(message: string): Buffer {
   // Step back over continuation bytes (10xxxxxx) to the start of the cut code point.
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end);
+}
+
+function socketOnData(this: OwnedSocket, chunk: Buffer): void {
+  this[kConnection].onSocketData(chunk);
+}
+function socketOnEnd(this: OwnedSocket): void {
+  this[kConnection].onSocketEnd();
+}
+function socketOnClose(this: OwnedSocket): void {
+  this[kConnection].onSocketClose();
+}
+function socketOnError(this: OwnedSocket, err: Error): void {
+  this[kConnection].onSocketError(err);
+}
+function socketOnDrain(this: OwnedSocket): void {
+  this[kConnection].onSocketDrain();
 }
 
 function flushOnTick(connection: WebSocketConnection): void {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.js';
-import { resolveConnectionOptions, type ConnectionOptions } from './connection-options.js';
+import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import { HandshakeError, InvalidOptionError } from './errors.js';
 import {
   completeUpgrade,
@@ -13,7 +13,7 @@ import {
   validateUpgradeRequest,
 } from './handshake.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';
-import type { WebSocketConnection } from './websocket-connection.js';
+import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
 
 export interface WsServerOptions extends ConnectionOptions {
   /** Listen on this port (0 = any); the server then owns its HTTP server. */
@@ -34,10 +34,10 @@ export interface WsServerOptions extends ConnectionOptions {
  * An engine-level WebSocket server: the HTTP/1.1 handshake plus connection tracking. The
  * Nest gateway layer has its own router; this is for engine users, the CLI and benchmarks.
  */
-export class WsServer extends EventEmitter {
+export class WsServer extends EventEmitter implements ConnectionOwner {
   private readonly httpServer: Server;
   private readonly ownsServer: boolean;
-  private readonly connectionOptions: ConnectionOptions;
+  private readonly connectionOptions: ResolvedConnectionOptions;
   private readonly _clients = new Set<WebSocketConnection>();
   private closing = false;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -51,8 +51,7 @@ export class WsServer extends EventEmitter {
     }
     const { port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, ...connectionOptions } = options;
     // Validate once, up front; each connection re-applies the same options.
-    resolveConnectionOptions(connectionOptions);
-    this.connectionOptions = Object.freeze(connectionOptions);
+    this.connectionOptions = resolveConnectionOptions(connectionOptions);
     if (options.server !== undefined) {
       this.httpServer = options.server;
       this.ownsServer = false;
@@ -110,9 +109,9 @@ export class WsServer extends EventEmitter {
         const chosen = this.options.handleProtocols(offer.protocols, req);
         if (chosen !== false) protocol = chosen;
       }
-      const maxMessageSize = resolveConnectionOptions(this.connectionOptions).maxMessageSize;
+      const maxMessageSize = this.connectionOptions.maxMessageSize;
       conn = completeUpgrade(socket, head, {
-        ...this.connectionOptions,
+        resolvedOptions: this.connectionOptions,
         key: offer.key,
         ...(protocol !== undefined ? { protocol } : {}),
         deflate: negotiateDeflate(offer, this.options.perMessageDeflate, maxMessageSize),
@@ -127,8 +126,13 @@ export class WsServer extends EventEmitter {
     }
     unguard();
     this._clients.add(conn);
-    conn.once('close', () => this._clients.delete(conn));
+    conn.setOwner(this);
     callback(conn);
+  }
+
+  /** @internal */
+  release(conn: WebSocketConnection): void {
+    this._clients.delete(conn);
   }
 
   /** Stops accepting, closes every connection with 1001 and resolves when all are gone. */

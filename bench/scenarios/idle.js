@@ -1,0 +1,88 @@
+// Memory per open, idle connection: the server's RSS and JS heap (+external) growth between a
+// baseline taken after gc() and the same measure with every connection open, divided by count.
+import { problemsOf, serverSettled, sleep } from './outcome.js';
+import { int, bytes, decimal } from '../report-format.js';
+
+const HANDSHAKE_CONCURRENCY = 500;
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+const CLOSE_TIMEOUT_MS = 10_000;
+const SETTLE_TIMEOUT_MS = 10_000;
+// Enough connections to touch lazily loaded code (HTTP parser, crypto, JIT) before the
+// baseline, so none of that one-time cost is billed to the measured connections.
+const WARM_CONNECTIONS = 50;
+
+function heapOf(memory) {
+  return memory.heapUsed + memory.external;
+}
+
+async function openIdle(generator, port, clientMasks, count) {
+  return generator.request(
+    {
+      cmd: 'open',
+      port,
+      count,
+      concurrency: HANDSHAKE_CONCURRENCY,
+      clientMasks,
+      message: null,
+      inFlight: 0,
+      timeoutMs: HANDSHAKE_TIMEOUT_MS,
+    },
+    120_000,
+  );
+}
+
+function closeAll(generator) {
+  return generator.request({ cmd: 'stop', drainTimeoutMs: 0, closeTimeoutMs: CLOSE_TIMEOUT_MS }, CLOSE_TIMEOUT_MS + 60_000);
+}
+
+export default {
+  name: 'idle',
+  title: 'idle: open N connections, measure server memory per connection',
+  primary: { key: 'rssPerConn', label: 'RSS B/conn', higherIsBetter: false },
+  target: { server: 'wsgate', atMost: 1 },
+  columns: [
+    { header: 'open', key: 'opened', format: int },
+    { header: 'handshakes/s', key: 'handshakesPerSec', format: int },
+    { header: 'RSS B/conn', key: 'rssPerConn', format: int },
+    { header: 'heap B/conn', key: 'heapPerConn', format: int },
+    { header: 'heap ×ws', key: 'heapVsBaseline', format: decimal },
+    { header: 'left after close', key: 'heapLeftAfterClose', format: bytes },
+  ],
+  // heap ×ws is filled in by the report from the baseline row.
+  secondaryRatio: { key: 'heapPerConn', into: 'heapVsBaseline' },
+  run: async ({ server, generator, entry, options }) => {
+    const count = options.idleConnections;
+
+    await openIdle(generator, server.port, entry.clientMasks, WARM_CONNECTIONS);
+    await closeAll(generator);
+    await serverSettled(server, SETTLE_TIMEOUT_MS);
+    const baseline = await server.request({ cmd: 'memory' });
+
+    const opened = await openIdle(generator, server.port, entry.clientMasks, count);
+    await sleep(options.idleWaitMs);
+    const loaded = await server.request({ cmd: 'memory' });
+    const stopped = await closeAll(generator);
+    const settled = await serverSettled(server, SETTLE_TIMEOUT_MS);
+    const after = await server.request({ cmd: 'memory' });
+
+    const problems = problemsOf({ generatorProblems: stopped.problems, closes: stopped.closes, server: after });
+    for (const [kind, n] of Object.entries(opened.failures)) problems.push(`handshake failed: ${kind} ×${n}`);
+    if (loaded.clients !== opened.open) {
+      problems.push(`server counted ${loaded.clients} clients while ${opened.open} were open`);
+    }
+    if (!settled.settled) problems.push(`server still held ${settled.stats.clients} clients ${SETTLE_TIMEOUT_MS} ms after close`);
+
+    const n = Math.max(opened.opened, 1);
+    return {
+      metrics: {
+        opened: opened.opened,
+        handshakesPerSec: opened.opened / (opened.elapsedMs / 1000),
+        handshakeP99: opened.handshake.p99,
+        rssPerConn: (loaded.memory.rss - baseline.memory.rss) / n,
+        heapPerConn: (heapOf(loaded.memory) - heapOf(baseline.memory)) / n,
+        heapLeftAfterClose: heapOf(after.memory) - heapOf(baseline.memory),
+      },
+      problems,
+    };
+  },
+};

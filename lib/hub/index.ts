@@ -1,0 +1,12 @@
+export { WsHub } from './hub.js';
+export type { HubMember } from './hub-member.js';
+export type { HubTarget } from './hub-target.js';
+export type { PublishResult } from './publish-result.js';
+export type { HubEncoder } from './hub-encoder.js';
+export { jsonHubEncoder } from './hub-encoder.js';
+export type { HubOptions, ResolvedHubOptions } from './hub-options.js';
+export { resolveHubOptions } from './hub-options.js';
+export { HubLimits } from './hub-limits.js';
+export type { HubDriver, HubMessage, HubNode } from './driver.js';
+export { MemoryDriver } from './memory-driver.js';
+export { HubError, HubErrorCode } from './errors.js';

@@ -1,0 +1,383 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { CloseCode } from '../../../lib/frames/close-codes.js';
+import { CapacityError, SendQueueFullError } from '../../../lib/frames/errors.js';
+import { Opcode } from '../../../lib/frames/opcodes.js';
+import type { WsServerOptions } from '../../../lib/frames/websocket-server.js';
+import type { RawPeer } from '../../support/raw-peer.js';
+import { EchoHarness, expectCleanClose, expectFailure, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
+
+// Autobahn category 9 (limits and performance) plus every engine limit, each crossed:
+// exactly at the limit passes, one over fails with its code and close code.
+let harness: EchoHarness | undefined;
+async function start(options: Omit<WsServerOptions, 'port' | 'server'>, mode: ServerMode = 'echo'): Promise<EchoHarness> {
+  harness = await EchoHarness.start(options, mode);
+  return harness;
+}
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Header (with mask key) of a masked client frame declaring `length`, and no payload. */
+function headerOnly(opcode: number, length: number, fin = true): Buffer {
+  const lengthBytes = length <= 125 ? 0 : length <= 0xffff ? 2 : 8;
+  const out = Buffer.alloc(2 + lengthBytes + 4);
+  out[0] = (fin ? 0x80 : 0) | opcode;
+  if (lengthBytes === 0) out[1] = 0x80 | length;
+  else if (lengthBytes === 2) {
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 0x80 | 127;
+    out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  out.set([0x11, 0x22, 0x33, 0x44], 2 + lengthBytes);
+  return out;
+}
+
+describe('limit maxMessageSize (declared length, before buffering)', () => {
+  const TOO_LARGE = { closeCode: CloseCode.MessageTooBig, errorClass: CapacityError, code: 'WSG_ERR_MESSAGE_TOO_LARGE' } as const;
+
+  it('accepts a single-frame message of exactly maxMessageSize bytes', async () => {
+    const h = await start({ maxMessageSize: 64 * KiB });
+    const { peer, side } = await h.connect();
+    const payload = patterned(64 * KiB);
+    await peer.sendBinary(payload);
+    expect((await peer.nextMessage()).payload.equals(payload)).toBe(true);
+    await expectCleanClose(peer, side);
+  });
+
+  it('closes 1009 WSG_ERR_MESSAGE_TOO_LARGE on a frame declaring maxMessageSize + 1, with only its header sent', async () => {
+    const h = await start({ maxMessageSize: 64 * KiB });
+    const { peer, side } = await h.connect();
+    await peer.write(headerOnly(Opcode.Binary, 64 * KiB + 1));
+    await expectFailure(peer, side, TOO_LARGE);
+  });
+
+  it('closes 1009 WSG_ERR_MESSAGE_TOO_LARGE on a 64-bit length of 2^40, with only its header sent', async () => {
+    const h = await start({ maxMessageSize: 64 * KiB });
+    const { peer, side } = await h.connect();
+    await peer.write(headerOnly(Opcode.Text, 2 ** 40));
+    await expectFailure(peer, side, TOO_LARGE);
+  });
+
+  it('accepts fragments that add up to exactly maxMessageSize', async () => {
+    const h = await start({ maxMessageSize: 10_000 });
+    const { peer, side } = await h.connect();
+    const frames = Array.from({ length: 10 }, (_, i) => peer.frame(i === 0 ? Opcode.Binary : Opcode.Continuation, patterned(1000, i), { fin: i === 9 }));
+    await peer.write(Buffer.concat(frames));
+    expect((await peer.nextMessage()).payload.length).toBe(10_000);
+    await expectCleanClose(peer, side);
+  });
+
+  it('closes 1009 WSG_ERR_MESSAGE_TOO_LARGE when a fragment would take the message 1 byte over, before that fragment is sent', async () => {
+    const h = await start({ maxMessageSize: 10_000 });
+    const { peer, side } = await h.connect();
+    const frames = Array.from({ length: 9 }, (_, i) => peer.frame(i === 0 ? Opcode.Binary : Opcode.Continuation, patterned(1000, i), { fin: false }));
+    await peer.write(Buffer.concat(frames));
+    await tick();
+    await peer.write(headerOnly(Opcode.Continuation, 1001));
+    await expectFailure(peer, side, TOO_LARGE);
+  });
+
+  it('with maxFrameSize above maxMessageSize, reports the message limit for one oversized frame', async () => {
+    const h = await start({ maxMessageSize: 1000, maxFrameSize: 1_000_000 });
+    const { peer, side } = await h.connect();
+    await peer.write(headerOnly(Opcode.Binary, 1001));
+    await expectFailure(peer, side, TOO_LARGE);
+  });
+});
+
+describe('limit maxFrameSize', () => {
+  const TOO_LARGE = { closeCode: CloseCode.MessageTooBig, errorClass: CapacityError, code: 'WSG_ERR_FRAME_TOO_LARGE' } as const;
+
+  it('accepts a frame of exactly maxFrameSize and a message of many such frames', async () => {
+    const h = await start({ maxFrameSize: 1000, maxMessageSize: 10_000 });
+    const { peer, side } = await h.connect();
+    await peer.sendBinary(patterned(1000));
+    expect((await peer.nextMessage()).payload.length).toBe(1000);
+    const frames = Array.from({ length: 10 }, (_, i) => peer.frame(i === 0 ? Opcode.Text : Opcode.Continuation, 'f'.repeat(1000), { fin: i === 9 }));
+    await peer.write(Buffer.concat(frames));
+    expect((await peer.nextMessage()).payload.length).toBe(10_000);
+    await expectCleanClose(peer, side);
+  });
+
+  it('closes 1009 WSG_ERR_FRAME_TOO_LARGE on a frame declaring maxFrameSize + 1, with only its header sent', async () => {
+    const h = await start({ maxFrameSize: 1000, maxMessageSize: 10_000 });
+    const { peer, side } = await h.connect();
+    await peer.write(headerOnly(Opcode.Binary, 1001));
+    await expectFailure(peer, side, TOO_LARGE);
+  });
+
+  it('closes 1009 WSG_ERR_FRAME_TOO_LARGE on a continuation frame over maxFrameSize', async () => {
+    const h = await start({ maxFrameSize: 1000, maxMessageSize: 10_000 });
+    const { peer, side } = await h.connect();
+    await peer.sendText('a'.repeat(10), { fin: false });
+    await tick();
+    await peer.write(headerOnly(Opcode.Continuation, 1001));
+    await expectFailure(peer, side, TOO_LARGE);
+  });
+});
+
+describe('limit maxMessageSize with many small fragments (Autobahn 9.3, 9.4: counted in bytes, not fragments)', () => {
+  it('echoes a 4 MiB text message sent in 64-byte fragments with maxMessageSize 8 MiB (9.3.1)', async () => {
+    const h = await start({ maxMessageSize: 8 * MiB });
+    const { peer, side } = await h.connect();
+    const total = 4 * MiB;
+    const fragment = Buffer.alloc(64, 0x2a);
+    const frames: Buffer[] = [];
+    for (let at = 0; at < total; at += 64) {
+      frames.push(peer.frame(at === 0 ? Opcode.Text : Opcode.Continuation, fragment, { fin: at + 64 >= total }));
+    }
+    const wire = Buffer.concat(frames);
+    for (let at = 0; at < wire.length; at += 256 * KiB) await peer.write(wire.subarray(at, at + 256 * KiB));
+    const echo = await peer.nextMessage();
+    expect(echo.opcode).toBe(Opcode.Text);
+    expect(echo.payload.length).toBe(total);
+    expect(echo.payload.every((b) => b === 0x2a)).toBe(true);
+    await expectCleanClose(peer, side);
+  });
+
+  it('echoes a 4 MiB binary message sent in 64-byte fragments with maxMessageSize 8 MiB (9.4.1)', async () => {
+    const h = await start({ maxMessageSize: 8 * MiB });
+    const { peer, side } = await h.connect();
+    const payload = patterned(4 * MiB, 9);
+    const frames: Buffer[] = [];
+    for (let at = 0; at < payload.length; at += 64) {
+      frames.push(peer.frame(at === 0 ? Opcode.Binary : Opcode.Continuation, payload.subarray(at, at + 64), { fin: at + 64 >= payload.length }));
+    }
+    await peer.write(Buffer.concat(frames));
+    const echo = await peer.nextMessage();
+    expect(echo.payload.equals(payload)).toBe(true);
+    await expectCleanClose(peer, side);
+  });
+
+  it('echoes a 16 MiB binary message in one frame with maxMessageSize 16 MiB (9.2.6, exactly at the limit)', async () => {
+    const h = await start({ maxMessageSize: 16 * MiB, maxSendQueue: 32 * MiB });
+    const { peer, side } = await h.connect();
+    const payload = patterned(16 * MiB, 4);
+    await peer.sendBinary(payload);
+    const echo = await peer.nextMessage();
+    expect(echo.payload.equals(payload)).toBe(true);
+    await expectCleanClose(peer, side);
+  });
+});
+
+describe('limit maxPendingPongs (ping flood)', () => {
+  const FLOOD = { closeCode: CloseCode.PolicyViolation, errorClass: CapacityError, code: 'WSG_ERR_TOO_MANY_PENDING_PONGS' } as const;
+
+  it('answers exactly maxPendingPongs pings that arrive in one read', async () => {
+    const h = await start({ maxPendingPongs: 8 });
+    const { peer, side } = await h.connect();
+    await peer.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => peer.frame(Opcode.Ping, `p${i}`))));
+    for (let i = 0; i < 8; i++) expect((await peer.nextFrame()).payload.toString()).toBe(`p${i}`);
+    await expectCleanClose(peer, side);
+  });
+
+  it('closes 1008 WSG_ERR_TOO_MANY_PENDING_PONGS on maxPendingPongs + 1 pings in one read', async () => {
+    const h = await start({ maxPendingPongs: 8 });
+    const { peer, side } = await h.connect();
+    await peer.write(Buffer.concat(Array.from({ length: 9 }, (_, i) => peer.frame(Opcode.Ping, `p${i}`))));
+    await expectFailure(peer, side, FLOOD);
+  });
+
+  it('closes 1008 when a peer that never reads keeps pinging (pongs pile up behind a full socket)', async () => {
+    const h = await start({ maxPendingPongs: 16 });
+    const { peer, side } = await h.connect();
+    peer.pause();
+    let failed = false;
+    void side.firstError.then(() => (failed = true), () => undefined);
+    let pingsSeen = 0;
+    let onPing: (() => void) | null = null;
+    side.conn.on('ping', () => {
+      pingsSeen++;
+      onPing?.();
+    });
+    // Batches below the limit, each parsed before the next is written: only pongs owed
+    // behind a socket that will not drain can cross the limit, not one big read.
+    const perBatch = 15;
+    const batch = Buffer.concat(Array.from({ length: perBatch }, () => peer.frame(Opcode.Ping, patterned(125))));
+    for (let sent = 0; !failed && sent < 500_000; ) {
+      await peer.write(batch);
+      sent += perBatch;
+      const target = sent;
+      await new Promise<void>((resolve) => {
+        onPing = () => {
+          if (pingsSeen >= target || failed) resolve();
+        };
+        void side.firstError.then(() => resolve(), () => undefined);
+        onPing();
+      });
+    }
+    expect(failed).toBe(true);
+    peer.resume();
+    await expectFailure(peer, side, FLOOD);
+    expect(peer.frames.slice(0, -1).every((f) => f.opcode === Opcode.Pong)).toBe(true);
+    expect(peer.frames.length).toBeGreaterThan(perBatch * 2);
+  });
+});
+
+/** Sends `size`-byte binary messages from the server until `stop` says so; returns what was sent. */
+async function fillSendQueue(
+  side: ServerSide,
+  size: number,
+  stop: (result: string | Error) => boolean,
+): Promise<{ accepted: number; last: string | Error }> {
+  let accepted = 0;
+  for (let i = 0; i < 100_000; i++) {
+    let result: string | Error;
+    try {
+      result = side.conn.sendBytes(patterned(size, accepted));
+    } catch (error) {
+      result = error as Error;
+    }
+    if (result === 'ok' || result === 'queued') accepted++;
+    if (stop(result)) return { accepted, last: result };
+    await tick();
+  }
+  throw new Error('send queue never filled');
+}
+
+async function receiveAll(peer: RawPeer, count: number, size: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const message = await peer.nextMessage();
+    expect(message.payload.equals(patterned(size, i))).toBe(true);
+  }
+}
+
+describe('limit maxSendQueue with sendQueuePolicy', () => {
+  it("'error': accepts a message whose frame fills maxSendQueue exactly", async () => {
+    const h = await start({ maxSendQueue: 64 * KiB, sendLowWaterMark: 0 });
+    const { peer, side } = await h.connect();
+    // 65532 payload bytes + 4 header bytes (16-bit length) = 65536 bytes queued.
+    expect(side.conn.sendBytes(patterned(64 * KiB - 4))).toBe('queued');
+    expect(side.conn.bufferedAmount).toBe(64 * KiB);
+    expect((await peer.nextMessage()).payload.length).toBe(64 * KiB - 4);
+    await expectCleanClose(peer, side);
+  });
+
+  it("'error': throws SendQueueFullError WSG_ERR_SEND_QUEUE_FULL for a message that no longer fits, and stays open", async () => {
+    const h = await start({ maxSendQueue: 64 * KiB, sendLowWaterMark: 0 });
+    const { peer, side } = await h.connect();
+    side.conn.sendBytes(patterned(64 * KiB - 1000));
+    let thrown: unknown;
+    try {
+      // Queued now: 64536 - 1000 + 4 bytes; 1000 more do not fit with their header.
+      side.conn.sendBytes(patterned(1000));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(SendQueueFullError);
+    expect((thrown as SendQueueFullError).code).toBe('WSG_ERR_SEND_QUEUE_FULL');
+    expect(side.conn.isOpen).toBe(true);
+    expect((await peer.nextMessage()).payload.length).toBe(64 * KiB - 1000);
+    await expectCleanClose(peer, side);
+  });
+
+  it("'error': with a peer that does not read, send() throws SendQueueFullError once socket and queue hold maxSendQueue, and every accepted message still arrives", async () => {
+    const h = await start({ maxSendQueue: 256 * KiB, sendLowWaterMark: 16 * KiB });
+    const { peer, side } = await h.connect();
+    peer.pause();
+    const { accepted, last } = await fillSendQueue(side, 16 * KiB, (r) => r instanceof Error);
+    expect(last).toBeInstanceOf(SendQueueFullError);
+    expect((last as SendQueueFullError).code).toBe('WSG_ERR_SEND_QUEUE_FULL');
+    expect(side.conn.bufferedAmount).toBeLessThanOrEqual(256 * KiB);
+    expect(side.conn.isOpen).toBe(true);
+    peer.resume();
+    await receiveAll(peer, accepted, 16 * KiB);
+    await expectCleanClose(peer, side);
+  });
+
+  it("'drop': with a peer that does not read, send() returns 'dropped' and the connection stays open", async () => {
+    const h = await start({ maxSendQueue: 256 * KiB, sendLowWaterMark: 16 * KiB, sendQueuePolicy: 'drop' });
+    const { peer, side } = await h.connect();
+    peer.pause();
+    const { accepted, last } = await fillSendQueue(side, 16 * KiB, (r) => r === 'dropped');
+    expect(last).toBe('dropped');
+    expect(side.conn.isOpen).toBe(true);
+    expect(side.errors).toEqual([]);
+    peer.resume();
+    await receiveAll(peer, accepted, 16 * KiB);
+    await expectCleanClose(peer, side);
+  });
+
+  it("'close': with a peer that does not read, closes 1013 with SendQueueFullError WSG_ERR_SEND_QUEUE_FULL after the accepted messages", async () => {
+    const h = await start({ maxSendQueue: 256 * KiB, sendLowWaterMark: 16 * KiB, sendQueuePolicy: 'close', closeTimeout: 10_000 });
+    const { peer, side } = await h.connect();
+    peer.pause();
+    const { accepted, last } = await fillSendQueue(side, 16 * KiB, (r) => r === 'dropped');
+    expect(last).toBe('dropped');
+    const error = await side.firstError;
+    expect(error).toBeInstanceOf(SendQueueFullError);
+    expect(error.code).toBe('WSG_ERR_SEND_QUEUE_FULL');
+    expect(error.closeCode).toBe(CloseCode.TryAgainLater);
+    expect(side.conn.state).toBe('closing');
+    peer.resume();
+    await receiveAll(peer, accepted, 16 * KiB);
+    const close = await peer.closeFrame();
+    expect(close.code).toBe(CloseCode.TryAgainLater);
+    await peer.sendClose(CloseCode.TryAgainLater);
+    await peer.closed;
+    const info = await side.closeInfo;
+    expect(info.code).toBe(CloseCode.TryAgainLater);
+    expect(info.error?.code).toBe('WSG_ERR_SEND_QUEUE_FULL');
+  });
+});
+
+describe('back-pressure: send() results and drain()', () => {
+  it("reports 'ok' below sendLowWaterMark and 'queued' above it", async () => {
+    const h = await start({ sendLowWaterMark: 1000 });
+    const { peer, side } = await h.connect();
+    expect(side.conn.sendBytes(patterned(500))).toBe('ok');
+    expect(side.conn.sendBytes(patterned(600))).toBe('queued');
+    await peer.nextMessage();
+    await peer.nextMessage();
+    await expectCleanClose(peer, side);
+  });
+
+  it("drain() resolves, and 'drain' fires, once a paused peer reads again and the queue falls to sendLowWaterMark", async () => {
+    const h = await start({ maxSendQueue: 4 * MiB, sendLowWaterMark: 16 * KiB });
+    const { peer, side } = await h.connect();
+    peer.pause();
+    const { accepted } = await fillSendQueue(side, 64 * KiB, () => side.conn.bufferedAmount > 512 * KiB);
+    let drained = false;
+    const drainEvent = new Promise<void>((resolve) => side.conn.once('drain', () => resolve()));
+    const drain = side.conn.drain().then(() => {
+      drained = true;
+      return side.conn.bufferedAmount;
+    });
+    await tick();
+    expect(drained).toBe(false);
+    peer.resume();
+    expect(await drain).toBeLessThanOrEqual(16 * KiB);
+    await drainEvent;
+    await receiveAll(peer, accepted, 64 * KiB);
+    await expectCleanClose(peer, side);
+  });
+});
+
+describe('limit maxReceiveQueue (pull-style reading pauses the socket)', () => {
+  it('stops reading at maxReceiveQueue queued messages and resumes as receive() takes them', async () => {
+    const h = await start({ maxReceiveQueue: 2 }, 'pull');
+    const { peer, side } = await h.connect();
+    let pings = 0;
+    side.conn.on('ping', () => pings++);
+    const arrived = new Promise<void>((resolve) => side.conn.transport.once('data', () => resolve()));
+    await peer.write(Buffer.concat([peer.frame(Opcode.Text, 'm1'), peer.frame(Opcode.Text, 'm2'), peer.frame(Opcode.Text, 'm3'), peer.frame(Opcode.Ping, 'p')]));
+    await arrived;
+    expect(side.conn.transport.isPaused()).toBe(true);
+    expect(pings).toBe(0);
+    expect(await side.conn.receiveText()).toBe('m1');
+    expect(pings).toBe(0);
+    expect(await side.conn.receiveText()).toBe('m2');
+    expect(pings).toBe(1);
+    expect((await peer.nextFrame()).opcode).toBe(Opcode.Pong);
+    expect(await side.conn.receiveText()).toBe('m3');
+    await expectCleanClose(peer, side);
+  });
+});
