@@ -30,6 +30,8 @@ export interface FrameParserSink {
   /** `code` is 1005 (NoStatus) when the close frame had no payload. */
   onClose(code: number, reason: string): void;
   onParseError(error: WsgError): void;
+  /** True while a compressed frame waits for zlib: the owner should stop reading the socket. */
+  onWaiting(waiting: boolean): void;
 }
 
 export interface FrameParserOptions {
@@ -358,7 +360,8 @@ export class FrameParser {
       return this.fail(new InvalidUtf8Error('WSG_ERR_INVALID_UTF8', 'Text message is not valid UTF-8', CloseCode.InvalidPayload));
     }
     this.messageLength += view.length;
-    if (view.length < SMALL_PIECE_BYTES) {
+    // A piece much smaller than the socket read it lives in would pin the whole read: copy it.
+    if (view.length < SMALL_PIECE_BYTES || view.length * 2 < view.buffer.byteLength) {
       this.appendSmall(view);
     } else {
       this.sealAccumulator();
@@ -442,8 +445,10 @@ export class FrameParser {
     this.controlPieces = [];
     const fin = this.fin;
     this.state = State.Inflating;
+    this.sink.onWaiting(true);
     this.options.deflate!.decompress(payload, fin, (error, inflated) => {
       if (this.state !== State.Inflating) return;
+      this.sink.onWaiting(false);
       if (error !== null) {
         this.fail(error);
         return;

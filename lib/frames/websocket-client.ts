@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from './connection-options.js';
 import { HandshakeError, InvalidArgumentError, IoError, WsgError } from './errors.js';
 import { formatExtensionHeader, parseExtensionHeader } from './extension-header.js';
+import { dialExtendedConnect } from './h2-client-connect.js';
 import { WEBSOCKET_VERSION, computeAcceptKey, parseProtocolHeader } from './handshake.js';
 import { Limits } from './limits.js';
 import { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
@@ -21,11 +22,60 @@ export interface WsClientOptions extends ConnectionOptions {
   handshakeTimeout?: number;
   /** TLS: reject unauthorized certificates (wss:). @defaultValue true */
   rejectUnauthorized?: boolean;
+  /** TLS: trusted CA certificates (wss:), e.g. a test server's self-signed one. @defaultValue Node's roots */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /**
+   * Open the WebSocket with an RFC 8441 extended CONNECT over an HTTP/2 session (wss: h2 via
+   * ALPN, ws: prior-knowledge h2c) instead of an HTTP/1.1 upgrade. @defaultValue false
+   */
+  http2?: boolean;
+}
+
+/** What the server's answer agreed to, checked against what we offered (§4.1, RFC 7692 §5). */
+interface AgreedHandshake {
+  protocol: string;
+  extensions: string;
+  deflate: PerMessageDeflate | null;
+}
+
+function checkAnswer(headers: IncomingHttpHeaders, protocols: readonly string[], deflate: PerMessageDeflate | null, status: number): AgreedHandshake {
+  const protocolHeader = headers['sec-websocket-protocol'];
+  const answered = parseProtocolHeader(Array.isArray(protocolHeader) ? protocolHeader.join(',') : protocolHeader);
+  if (answered.length > 1 || (answered.length === 1 && !protocols.includes(answered[0]!))) {
+    throw new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', `Server chose a subprotocol that was not offered: ${answered.join(', ')}`, status);
+  }
+  if (answered.length === 0 && protocols.length > 0 && protocolHeader !== undefined) {
+    throw new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', 'Server sent an empty Sec-WebSocket-Protocol', status);
+  }
+  const extensionsHeader = headers['sec-websocket-extensions'];
+  let negotiated: PerMessageDeflate | null = null;
+  if (extensionsHeader !== undefined) {
+    const extensions = parseExtensionHeader(extensionsHeader);
+    for (const name of extensions.keys()) {
+      if (name !== PerMessageDeflate.extensionName || deflate === null) {
+        throw new HandshakeError('WSG_ERR_HANDSHAKE_EXTENSION', `Server negotiated an extension that was not offered: ${name}`, status);
+      }
+    }
+    const answer = extensions.get(PerMessageDeflate.extensionName);
+    if (answer !== undefined) {
+      deflate!.acceptAsClient(answer);
+      negotiated = deflate;
+    }
+  }
+  if (negotiated === null) deflate?.cleanup();
+  return {
+    protocol: answered[0] ?? '',
+    extensions: extensionsHeader ?? '',
+    deflate: negotiated,
+  };
 }
 
 /** The client role of the engine: same frames, masked outbound, handshake checked (§4.1). */
 export class WsClient {
-  /** Opens a WebSocket to `url` (ws: or wss:) and resolves with the open connection. */
+  /**
+   * Opens a WebSocket to `url` (ws: or wss:) and resolves with the open connection: by an
+   * HTTP/1.1 upgrade, or with `http2: true` by an RFC 8441 extended CONNECT.
+   */
   static connect(url: string, options: WsClientOptions = {}): Promise<WebSocketConnection> {
     const target = new URL(url);
     if (target.protocol !== 'ws:' && target.protocol !== 'wss:') {
@@ -37,24 +87,32 @@ export class WsClient {
       perMessageDeflate,
       handshakeTimeout = Limits.handshakeTimeout.default,
       rejectUnauthorized = true,
+      ca,
+      http2 = false,
       ...connectionOptions
     } = options;
-    const key = randomBytes(16).toString('base64');
     const deflate =
       perMessageDeflate === undefined || perMessageDeflate === false
         ? null
         : new PerMessageDeflate(perMessageDeflate === true ? {} : perMessageDeflate, 'client', connectionOptions.maxMessageSize ?? Limits.maxMessageSize.default);
-    const requestHeaders: Record<string, string> = {
-      ...headers,
-      Connection: 'Upgrade',
-      Upgrade: 'websocket',
-      'Sec-WebSocket-Key': key,
-      'Sec-WebSocket-Version': WEBSOCKET_VERSION,
-    };
-    if (protocols.length > 0) requestHeaders['Sec-WebSocket-Protocol'] = protocols.join(', ');
+    const webSocketHeaders: Record<string, string> = { ...headers, 'Sec-WebSocket-Version': WEBSOCKET_VERSION };
+    if (protocols.length > 0) webSocketHeaders['Sec-WebSocket-Protocol'] = protocols.join(', ');
     if (deflate !== null) {
-      requestHeaders['Sec-WebSocket-Extensions'] = formatExtensionHeader(new Map([[PerMessageDeflate.extensionName, [deflate.offer()]]]));
+      webSocketHeaders['Sec-WebSocket-Extensions'] = formatExtensionHeader(new Map([[PerMessageDeflate.extensionName, [deflate.offer()]]]));
     }
+    if (http2) {
+      // RFC 8441: no key, no Upgrade; the 200 on the CONNECT stream is the whole answer.
+      const dialed = dialExtendedConnect(target, webSocketHeaders, { handshakeTimeout, rejectUnauthorized, ...(ca !== undefined ? { ca } : {}) }, (stream, answer) => {
+        const agreed = checkAnswer(answer, protocols, deflate, 200);
+        return WebSocketConnection.fromPartiallyRead(stream, null, { ...connectionOptions, role: 'client', ...agreed });
+      });
+      return dialed.catch((error: unknown) => {
+        deflate?.cleanup();
+        throw error;
+      });
+    }
+    const key = randomBytes(16).toString('base64');
+    const requestHeaders: Record<string, string> = { ...webSocketHeaders, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key };
     const secure = target.protocol === 'wss:';
     const request = (secure ? httpsRequest : httpRequest)({
       host: target.hostname.replace(/^\[|\]$/g, ''),
@@ -63,7 +121,7 @@ export class WsClient {
       method: 'GET',
       headers: requestHeaders,
       agent: false,
-      ...(secure ? { rejectUnauthorized } : {}),
+      ...(secure ? { rejectUnauthorized, ...(ca !== undefined ? { ca } : {}) } : {}),
     });
 
     return new Promise<WebSocketConnection>((resolve, reject) => {
@@ -98,39 +156,10 @@ export class WsClient {
           if (res.headers.upgrade?.toLowerCase() !== 'websocket') {
             throw new HandshakeError('WSG_ERR_HANDSHAKE_UPGRADE', 'Missing Upgrade: websocket in the response', 101);
           }
-          const answered = parseProtocolHeader(res.headers['sec-websocket-protocol'] as string | undefined);
-          if (answered.length > 1 || (answered.length === 1 && !protocols.includes(answered[0]!))) {
-            throw new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', `Server chose a subprotocol that was not offered: ${answered.join(', ')}`, 101);
-          }
-          if (answered.length === 0 && protocols.length > 0 && res.headers['sec-websocket-protocol'] !== undefined) {
-            throw new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', 'Server sent an empty Sec-WebSocket-Protocol', 101);
-          }
-          const extensionsHeader = res.headers['sec-websocket-extensions'];
-          let negotiated: PerMessageDeflate | null = null;
-          if (extensionsHeader !== undefined) {
-            const extensions = parseExtensionHeader(extensionsHeader);
-            for (const name of extensions.keys()) {
-              if (name !== PerMessageDeflate.extensionName || deflate === null) {
-                throw new HandshakeError('WSG_ERR_HANDSHAKE_EXTENSION', `Server negotiated an extension that was not offered: ${name}`, 101);
-              }
-            }
-            const answer = extensions.get(PerMessageDeflate.extensionName);
-            if (answer !== undefined) {
-              deflate!.acceptAsClient(answer);
-              negotiated = deflate;
-            }
-          }
-          if (negotiated === null) deflate?.cleanup();
+          const agreed = checkAnswer(res.headers, protocols, deflate, res.statusCode ?? 101);
           settled = true;
           clearTimeout(timer);
-          const conn = WebSocketConnection.fromPartiallyRead(socket, head, {
-            ...connectionOptions,
-            role: 'client',
-            protocol: answered[0] ?? '',
-            extensions: typeof extensionsHeader === 'string' ? extensionsHeader : '',
-            deflate: negotiated,
-          });
-          resolve(conn);
+          resolve(WebSocketConnection.fromPartiallyRead(socket, head, { ...connectionOptions, role: 'client', ...agreed }));
         } catch (error) {
           socket.destroy();
           fail(error instanceof WsgError ? error : new HandshakeError('WSG_ERR_HANDSHAKE_EXTENSION', String(error), 101, {}, { cause: error }));

@@ -120,6 +120,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   private receiveQueue: ReceivedMessage[] | null = null;
   private receiveWaiters: Array<{ resolve: (m: ReceivedMessage) => void; reject: (e: Error) => void }> | null = null;
   private readPaused = false;
+  /** Bytes read with the handshake, parsed once listeners had a chance to attach. */
+  private pendingHead: Buffer | null = null;
   /** After a close frame or a failure: bytes are read and dropped. */
   private discardInput = false;
 
@@ -187,8 +189,12 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     if (this.options.pingInterval > 0) {
       this.heartbeatTimer = setTimeout(() => this.onHeartbeat(), this.options.pingInterval);
     }
-    // Let the caller attach listeners before bytes that came with the handshake are parsed.
-    if (head.length > 0) process.nextTick(() => this.onSocketData(head));
+    // Let the caller attach listeners (even after an awaited connect()) before bytes that came
+    // with the handshake are parsed; data that arrives earlier is queued behind them.
+    if (head.length > 0) {
+      this.pendingHead = head;
+      setImmediate(() => this.parsePendingHead());
+    }
     if (socket.destroyed) process.nextTick(() => this.onSocketClose());
   }
 
@@ -506,6 +512,12 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   private startClose(code: number, reasonBytes: Buffer): void {
     this._state = 'closing';
     this.stopTimers();
+    // The peer's close reply must be read even if the application stopped reading.
+    if (this.readPaused && !this.discardInput) {
+      this.readPaused = false;
+      this.socket.resume();
+      this.parser.resume();
+    }
     const payload = Buffer.allocUnsafe(2 + reasonBytes.length);
     payload.writeUInt16BE(code, 0);
     reasonBytes.copy(payload, 2);
@@ -554,6 +566,10 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     // Stop parsing but keep the socket flowing, so the peer's FIN is seen and TCP ends promptly.
     this.discardInput = true;
     this.endAfterFlush = true;
+    if (this.readPaused) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
     if (!this.inBatch) this.flush();
   }
 
@@ -572,8 +588,16 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     return this.on(event, listener);
   }
 
+  private parsePendingHead(): void {
+    const head = this.pendingHead;
+    if (head === null) return;
+    this.pendingHead = null;
+    this.onSocketData(head);
+  }
+
   /** @internal */
   onSocketData(chunk: Buffer): void {
+    if (this.pendingHead !== null) this.parsePendingHead();
     if (this.discardInput) return;
     if (this.idleTimer !== null) this.idleTimer.refresh();
     this.awaitingPong = false;
@@ -600,6 +624,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
       return;
     }
     const queue = (this.receiveQueue ??= []);
+    // Closing and nobody reading: drop, so the close reply behind this message gets through.
+    if (this._state !== 'open' && queue.length >= this.options.maxReceiveQueue) return;
     queue.push(message);
     if (queue.length >= this.options.maxReceiveQueue) this.pauseReading();
   }
@@ -652,6 +678,12 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   /** @internal */
   onParseError(error: WsgError): void {
     this.failWith(error);
+  }
+
+  /** @internal Stop reading while zlib works on a frame: the bytes held stay bounded. */
+  onWaiting(waiting: boolean): void {
+    if (waiting) this.socket.pause();
+    else if (!this.readPaused) this.socket.resume();
   }
 
   private pauseReading(): void {

@@ -57,7 +57,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
       this.ownsServer = false;
     } else {
       this.httpServer = createServer((_req, res) => {
-        res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
+        res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade, close' });
         res.end('Upgrade Required');
       });
       this.ownsServer = true;

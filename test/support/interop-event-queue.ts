@@ -18,10 +18,6 @@ export class EventQueue<T> {
     if (this.items.length > 0) return Promise.resolve(this.items.shift()!);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
-
-  get size(): number {
-    return this.items.length;
-  }
 }
 
 /** Buffers every `event` of `emitter`, mapped to one value. */

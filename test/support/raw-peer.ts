@@ -127,7 +127,7 @@ export interface RawFrameOptions {
 
 /** Independent RFC 6455 §5.2 decoder for what the engine sends. */
 class RawFrameDecoder {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   error: string | null = null;
 
   push(chunk: Buffer, onFrame: (frame: RawFrame) => void): void {
@@ -485,7 +485,13 @@ export async function rawHttpExchange(port: number, request: string): Promise<Ht
 }
 
 export type RawHandshakeAnswer =
-  | { kind: 'accept'; headers?: Record<string, string>; acceptKey?: string }
+  | {
+      kind: 'accept';
+      headers?: Record<string, string>;
+      acceptKey?: string;
+      /** Bytes (e.g. frames) written in the same write as the 101, before the client could react. */
+      trailing?: Uint8Array;
+    }
   /** Any bytes as the whole response head (without the final blank line). */
   | { kind: 'raw'; head: string }
   /** Read the request and never answer. */
@@ -551,7 +557,8 @@ export class RawServer {
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
         `Sec-WebSocket-Accept: ${answer.acceptKey ?? acceptKeyFor(key)}\r\n`;
       for (const [name, value] of Object.entries(answer.headers ?? {})) response += `${name}: ${value}\r\n`;
-      socket.write(response + '\r\n');
+      const head = Buffer.from(response + '\r\n', 'latin1');
+      socket.write(answer.trailing === undefined ? head : Buffer.concat([head, answer.trailing]));
     }
     const peer = new RawPeer(socket, 'server', rest, this.peerOptions);
     peer.request = request;

@@ -80,6 +80,20 @@ describe('RFC 6455 §5.2 base framing: binary messages (Autobahn 1.2)', () => {
   });
 });
 
+describe('RFC 6455 §5.2 many messages in flight (Autobahn 9.7, 9.8 shape)', () => {
+  it('echoes 1000 small text and binary messages written back to back, in order', async () => {
+    const { peer, side } = await harness.connect();
+    const frames = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? peer.frame(Opcode.Text, `msg ${i}`) : peer.frame(Opcode.Binary, patterned(16, i))));
+    await peer.write(Buffer.concat(frames));
+    for (let i = 0; i < 1000; i++) {
+      const echo = await peer.nextMessage();
+      if (i % 2 === 0) expect(echo.payload.toString()).toBe(`msg ${i}`);
+      else expect(echo.payload.equals(patterned(16, i))).toBe(true);
+    }
+    await expectCleanClose(peer, side);
+  });
+});
+
 describe('RFC 6455 §5.2 payload length encoding', () => {
   it('accepts a 16-bit length used for a short payload (non-minimal encoding)', async () => {
     const { peer, side } = await harness.connect();

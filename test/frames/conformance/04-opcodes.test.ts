@@ -19,13 +19,13 @@ const RESERVED_CONTROL = [0xb, 0xc, 0xd, 0xe, 0xf];
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase()}`;
 
 describe('RFC 6455 §5.2 reserved non-control opcodes 0x3–0x7 (Autobahn 4.1)', () => {
-  it.each(RESERVED_DATA.map((op) => [hex(op), op]))('closes 1002 WSG_ERR_INVALID_OPCODE on an empty frame with opcode %s', async (_name, opcode) => {
+  it.each(RESERVED_DATA.map((op): [string, number] => [hex(op), op]))('closes 1002 WSG_ERR_INVALID_OPCODE on an empty frame with opcode %s', async (_name, opcode) => {
     const { peer, side } = await harness.connect();
     await peer.sendFrame(opcode);
     await expectFailure(peer, side, FAIL);
   });
 
-  it.each(RESERVED_DATA.map((op) => [hex(op), op]))('closes 1002 on opcode %s with a payload, after echoing the message sent before it, answering nothing after', async (_name, opcode) => {
+  it.each(RESERVED_DATA.map((op): [string, number] => [hex(op), op]))('closes 1002 on opcode %s with a payload, after echoing the message sent before it, answering nothing after', async (_name, opcode) => {
     const { peer, side } = await harness.connect();
     await peer.write(
       Buffer.concat([peer.frame(Opcode.Text, 'before'), peer.frame(opcode, patterned(300)), peer.frame(Opcode.Ping, 'after')]),
@@ -37,13 +37,13 @@ describe('RFC 6455 §5.2 reserved non-control opcodes 0x3–0x7 (Autobahn 4.1)',
 });
 
 describe('RFC 6455 §5.2 reserved control opcodes 0xB–0xF (Autobahn 4.2)', () => {
-  it.each(RESERVED_CONTROL.map((op) => [hex(op), op]))('closes 1002 WSG_ERR_INVALID_OPCODE on an empty frame with opcode %s', async (_name, opcode) => {
+  it.each(RESERVED_CONTROL.map((op): [string, number] => [hex(op), op]))('closes 1002 WSG_ERR_INVALID_OPCODE on an empty frame with opcode %s', async (_name, opcode) => {
     const { peer, side } = await harness.connect();
     await peer.sendFrame(opcode);
     await expectFailure(peer, side, FAIL);
   });
 
-  it.each(RESERVED_CONTROL.map((op) => [hex(op), op]))('closes 1002 on opcode %s with a payload, after echoing the message sent before it, answering nothing after', async (_name, opcode) => {
+  it.each(RESERVED_CONTROL.map((op): [string, number] => [hex(op), op]))('closes 1002 on opcode %s with a payload, after echoing the message sent before it, answering nothing after', async (_name, opcode) => {
     const { peer, side } = await harness.connect();
     await peer.write(
       Buffer.concat([peer.frame(Opcode.Text, 'before'), peer.frame(opcode, patterned(100)), peer.frame(Opcode.Ping, 'after')]),

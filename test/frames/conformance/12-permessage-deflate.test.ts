@@ -176,6 +176,24 @@ describe('RFC 7692 §7.2 compressed messages round trip (Autobahn 12.1, 12.2)', 
     await expectCleanClose(peer, side);
   });
 
+  it.each([8, 9, 12])('echoes with context takeover when both max_window_bits are %i (Autobahn 13.3–13.6)', async (bits) => {
+    const h = await start({ perMessageDeflate: true });
+    const { peer, side } = await h.connect(offer(`permessage-deflate; server_max_window_bits=${bits}; client_max_window_bits=${bits}`));
+    expect(negotiated(peer)).toEqual([`permessage-deflate; client_max_window_bits=${bits}; server_max_window_bits=${bits}`]);
+    const deflater = new RawDeflater(bits);
+    const inflater = new RawInflater(bits);
+    cleanups.push(() => deflater.close(), () => inflater.close());
+    for (let i = 0; i < 8; i++) {
+      // Repeats at distances around the window size of each setting.
+      const payload = Buffer.concat([patterned(300, i), Buffer.from(sampleText(1500, i)), patterned(300, i), patterned(5000, i)]);
+      await peer.sendBinary(await deflater.compress(payload), { rsv1: true });
+      const echo = await peer.nextFrame();
+      expect(echo.rsv1).toBe(true);
+      expect((await inflater.decompress(echo.payload)).equals(payload)).toBe(true);
+    }
+    await expectCleanClose(peer, side);
+  });
+
   it('echoes a compressed message sent in fragments (RSV1 on the first frame only) and chopped', async () => {
     const h = await start({ perMessageDeflate: true });
     const { peer, side } = await h.connect(offer('permessage-deflate'));
@@ -319,5 +337,36 @@ describe('RFC 7692 compressed traffic keeps the close handshake', () => {
     expect(close.code).toBe(1000);
     await peer.closed;
     expect(await side.closeInfo).toMatchObject({ code: 1000, wasClean: true });
+  });
+});
+
+describe('back-pressure while inflating (RFC 7692 on a bounded zlib pool)', () => {
+  it('does not keep reading the socket while a compressed frame waits for a zlib slot (bytes held stay bounded)', async () => {
+    const { sharedZlibLimiter } = await import('../../../lib/frames/zlib-limiter.js');
+    const h = await start({ perMessageDeflate: true, maxMessageSize: 1024 * 1024 });
+    const { peer, side } = await h.connect(offer('permessage-deflate'));
+    // Occupy every slot of the process-wide zlib limiter, as busy neighbours would.
+    const held: Array<() => void> = [];
+    for (let i = 0; i < 10; i++) sharedZlibLimiter.run(10, (done) => held.push(done));
+    cleanups.push(() => held.splice(0).forEach((done) => done()));
+    let delivered = 0;
+    side.conn.transport.on('data', (chunk: Buffer) => (delivered += chunk.length));
+    await peer.sendText(compressMessage(Buffer.from('waiting for zlib')), { rsv1: true });
+    // 8 MiB of messages behind it: more than loopback kernel buffers hold (128 KiB receive,
+    // at most 4 MiB send) while the server does not read, so these writes stall.
+    const filler = peer.frame(Opcode.Binary, patterned(1024 * 1024));
+    const writes: Array<Promise<void>> = [];
+    for (let i = 0; i < 8; i++) writes.push(peer.write(filler));
+    const allWritten = Promise.all(writes).then(() => 'written' as const);
+    const verdict = await Promise.race([allWritten, new Promise<'held'>((resolve) => setTimeout(() => resolve('held'), 1000))]);
+    const deliveredWhileHeld = delivered;
+    held.splice(0).forEach((done) => done());
+    expect(verdict).toBe('held');
+    expect(deliveredWhileHeld).toBeLessThan(2 * 1024 * 1024);
+    expect((await peer.nextFrame()).payload.toString()).toBe('waiting for zlib');
+    // Echoes come back compressed; their count is what matters here.
+    for (let i = 0; i < 8; i++) expect((await peer.nextFrame()).opcode).toBe(Opcode.Binary);
+    await allWritten;
+    await expectCleanClose(peer, side);
   });
 });
