@@ -142,6 +142,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   // Timers.
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private awaitingPong = false;
+  private awaitingSince = 0;
+  private pongTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
 
   /**
@@ -822,28 +824,38 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.startClose(CloseCode.GoingAway, Buffer.from('idle timeout'));
   }
 
+  /** Every pingInterval: a ping; the first unanswered one starts the pongTimeout deadline. */
   private onHeartbeat(): void {
     if (this._state !== 'open') return;
-    this.awaitingPong = true;
+    if (!this.awaitingPong) {
+      this.awaitingPong = true;
+      this.awaitingSince = Date.now();
+    }
     this.queueControl(Opcode.Ping, EMPTY);
-    this.heartbeatTimer = setTimeout(() => this.onHeartbeatDeadline(), this.options.pongTimeout);
+    if (this.pongTimer === null) this.pongTimer = setTimeout(() => this.onPongDeadline(), this.options.pongTimeout);
+    this.heartbeatTimer?.refresh();
   }
 
-  private onHeartbeatDeadline(): void {
-    if (this._state !== 'open') return;
-    if (this.awaitingPong) {
-      this.closeError ??= new TimeoutError('WSG_ERR_PONG_TIMEOUT', `No answer to a ping within ${this.options.pongTimeout} ms`, CloseCode.Abnormal);
-      this.socket.destroy();
+  /** Any inbound byte clears awaitingPong; the deadline only fires for silence since the first unanswered ping. */
+  private onPongDeadline(): void {
+    this.pongTimer = null;
+    if (this._state !== 'open' || !this.awaitingPong) return;
+    const waited = Date.now() - this.awaitingSince;
+    if (waited < this.options.pongTimeout) {
+      this.pongTimer = setTimeout(() => this.onPongDeadline(), this.options.pongTimeout - waited);
       return;
     }
-    this.heartbeatTimer = setTimeout(() => this.onHeartbeat(), Math.max(0, this.options.pingInterval - this.options.pongTimeout));
+    this.closeError ??= new TimeoutError('WSG_ERR_PONG_TIMEOUT', `No answer to a ping within ${this.options.pongTimeout} ms`, CloseCode.Abnormal);
+    this.socket.destroy();
   }
 
   private stopTimers(): void {
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    if (this.pongTimer !== null) clearTimeout(this.pongTimer);
     this.idleTimer = null;
     this.heartbeatTimer = null;
+    this.pongTimer = null;
   }
 }
 
