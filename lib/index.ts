@@ -6,3 +6,4 @@
  */
 export * from './frames/index.js';
 export * from './hub/index.js';
+export * from './gateway/index.js';

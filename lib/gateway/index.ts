@@ -1,0 +1,57 @@
+// The gateway layer's public surface; lib/index.ts re-exports it.
+export { WsGateway } from './decorators/ws-gateway.decorator.js';
+export { OnAccept, OnInit, OnMessage, OnInfo, OnClose, type HandlerKind, type HandlerMetadata } from './decorators/handler.decorators.js';
+export {
+  Conn,
+  Payload,
+  Req,
+  Param,
+  Query,
+  Headers,
+  State,
+  Info,
+  Reason,
+  InjectConnection,
+  type WsPipe,
+  type WsParamRecord,
+} from './decorators/param.decorators.js';
+export {
+  accept,
+  deny,
+  reply,
+  emit,
+  send,
+  close,
+  isCommand,
+  type WsCommand,
+  type WsAcceptCommand,
+  type WsMessageCommand,
+  type AcceptCommand,
+  type DenyCommand,
+  type ReplyCommand,
+  type EmitCommand,
+  type SendCommand,
+  type CloseCommand,
+} from './commands.js';
+export { WsConnection, ReadyState, type WsConnectionState } from './ws-connection.js';
+export type { WsCloseReason, WsCloseCause } from './close-reason.js';
+export type { WsUpgradeRequest } from './upgrade-request.js';
+export type { WsPathParams, PathMatcher } from './path-matcher.js';
+export { jsonCodec, textCodec, binaryCodec, type WsCodec, type WsCustomCodec, type WsCodecOption, type WsDecoded } from './codec.js';
+export {
+  type WsGatewayOptions,
+  type ResolvedGatewayOptions,
+  type WsGatewayScope,
+  type WsBadMessagePolicy,
+  type WsHandlerErrorPolicy,
+} from './gateway-options.js';
+export { GatewayLimits } from './gateway-limits.js';
+export type { GatewayPlan, HandlerPlan, EnhancerSummary } from './gateway-plan.js';
+export { WsGatewayRegistry, type WsRouteInfo } from './gateway-registry.js';
+export { WsGateModule, type WsGateModuleAsyncOptions } from './ws-gate.module.js';
+export type { WsGateModuleOptions, ResolvedWsGateModuleOptions } from './module-options.js';
+export { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
+export { LifecyclePattern } from './handler-patterns.js';
+export { WsParamType } from './param-type.js';
+export type { WsExceptionPayload } from './exception-payload.js';
+export { GatewayErrorCode, GatewayError, DecoratorError } from './errors.js';

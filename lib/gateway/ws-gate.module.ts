@@ -1,0 +1,55 @@
+import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { WsHub } from '../hub/index.js';
+import { WsGatewayRegistry } from './gateway-registry.js';
+import { resolveModuleOptions, type ResolvedWsGateModuleOptions, type WsGateModuleOptions } from './module-options.js';
+import { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
+import { WsGateRuntime } from './ws-gate-runtime.js';
+
+/** What `WsGateModule.forRootAsync()` takes. */
+export interface WsGateModuleAsyncOptions {
+  imports?: ModuleMetadata['imports'];
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory: (...args: never[]) => WsGateModuleOptions | Promise<WsGateModuleOptions>;
+}
+
+const hubProvider = {
+  provide: WsHub,
+  useFactory: (options: ResolvedWsGateModuleOptions): WsHub => (options.hub instanceof WsHub ? options.hub : new WsHub(options.hub)),
+  inject: [WSGATE_MODULE_OPTIONS],
+};
+
+/**
+ * Import once in the root module. Finds every `@WsGateway` provider at bootstrap, mounts it,
+ * and provides `WsHub` and `WsGatewayRegistry` to the whole application.
+ */
+@Module({})
+export class WsGateModule {
+  static forRoot(options: WsGateModuleOptions = {}): DynamicModule {
+    const resolved = resolveModuleOptions(options);
+    return WsGateModule.build([{ provide: WSGATE_MODULE_OPTIONS, useValue: resolved }], []);
+  }
+
+  static forRootAsync(options: WsGateModuleAsyncOptions): DynamicModule {
+    return WsGateModule.build(
+      [
+        {
+          provide: WSGATE_MODULE_OPTIONS,
+          useFactory: async (...args: never[]) => resolveModuleOptions(await options.useFactory(...args)),
+          inject: options.inject ?? [],
+        },
+      ],
+      options.imports ?? [],
+    );
+  }
+
+  private static build(optionProviders: DynamicModule['providers'] & object, imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
+    return {
+      module: WsGateModule,
+      global: true,
+      imports: [DiscoveryModule, ...imports],
+      providers: [...optionProviders, hubProvider, WsGatewayRegistry, WsGateRuntime],
+      exports: [WsHub, WsGatewayRegistry, WSGATE_MODULE_OPTIONS],
+    };
+  }
+}

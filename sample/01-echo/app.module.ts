@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { WsGateModule } from '../../lib/gateway/index.js';
+import { EchoGateway } from './echo.gateway.js';
+
+@Module({
+  imports: [WsGateModule.forRoot()],
+  providers: [EchoGateway],
+})
+export class EchoAppModule {}

@@ -1,0 +1,540 @@
+import { describe, it, expect, afterAll, beforeAll, beforeEach } from '@jest/globals';
+import { Observable, of } from 'rxjs';
+import { CloseCode } from '../../lib/frames/close-codes.js';
+import { WsClient } from '../../lib/frames/websocket-client.js';
+import { WsHub } from '../../lib/hub/index.js';
+import {
+  WsGateway,
+  OnInit,
+  OnMessage,
+  OnInfo,
+  OnClose,
+  Payload,
+  Conn,
+  Info,
+  Reason,
+  accept,
+  close,
+  emit,
+  reply,
+  send,
+  type WsCloseReason,
+  type WsConnection,
+} from '../../lib/gateway/index.js';
+import { CaptureLogger } from './support/capture-logger.js';
+import { PLATFORMS, startApp, type StartedApp } from './support/nest-app.js';
+import { gate, waitFor } from './support/wait-for.js';
+import { WsTestClient } from './support/ws-client.js';
+
+/** What the gateways saw, by connection id. */
+const seen = {
+  conns: new Map<string, WsConnection>(),
+  closes: new Map<string, WsCloseReason[]>(),
+  events: [] as string[],
+  active: 0,
+  maxActive: 0,
+  teardowns: [] as string[],
+  block: gate(),
+  reset(): void {
+    this.events = [];
+    this.active = 0;
+    this.maxActive = 0;
+    this.teardowns = [];
+    this.block = gate();
+  },
+};
+
+function recordClose(conn: WsConnection, reason: WsCloseReason): void {
+  const list = seen.closes.get(conn.id) ?? [];
+  list.push(reason);
+  seen.closes.set(conn.id, list);
+}
+
+function turns(n: number): Promise<void> {
+  let p = Promise.resolve();
+  for (let i = 0; i < n; i++) p = p.then(() => new Promise((resolve) => setImmediate(resolve)));
+  return p;
+}
+
+@WsGateway('/life')
+class LifeGateway {
+  constructor(private readonly hub: WsHub) {}
+
+  @OnInit()
+  init(@Conn() conn: WsConnection) {
+    seen.conns.set(conn.id, conn);
+    return emit('hello', conn.id);
+  }
+
+  @OnMessage('echo')
+  echo(@Payload() data: unknown) {
+    return data;
+  }
+
+  @OnMessage('work')
+  async work(@Payload() data: { n: number; turns: number }) {
+    seen.active++;
+    seen.maxActive = Math.max(seen.maxActive, seen.active);
+    await turns(data.turns);
+    seen.active--;
+    return data.n;
+  }
+
+  @OnMessage('block')
+  async block() {
+    seen.events.push('block-start');
+    await seen.block.promise;
+    seen.events.push('block-end');
+    return 'unblocked';
+  }
+
+  @OnMessage('note-self')
+  noteSelf(@Conn() conn: WsConnection) {
+    this.hub.send(conn.id, 'note', 'from-handler');
+    return 'noted';
+  }
+
+  @OnMessage('promise')
+  promise(@Payload() data: unknown) {
+    return new Promise((resolve) => setImmediate(() => resolve({ later: data })));
+  }
+
+  @OnMessage('observable')
+  observable() {
+    return of(1, 2, 3);
+  }
+
+  @OnMessage('endless-observable')
+  endless(@Conn() conn: WsConnection) {
+    return new Observable<number>((subscriber) => {
+      subscriber.next(0);
+      return () => seen.teardowns.push(`observable:${conn.id}`);
+    });
+  }
+
+  @OnMessage('iterable')
+  async *iterable() {
+    yield 'a';
+    yield 'b';
+    yield emit('c', 'as-event');
+  }
+
+  @OnMessage('endless-iterable')
+  async *endlessIterable(@Conn() conn: WsConnection) {
+    // An async generator can only be stopped at a yield, so this one keeps yielding.
+    try {
+      for (let n = 0; ; n++) {
+        yield n === 0 ? 'first' : n;
+        await turns(1);
+      }
+    } finally {
+      seen.teardowns.push(`iterable:${conn.id}`);
+    }
+  }
+
+  @OnMessage('commands')
+  commands() {
+    return [emit('first', 1), reply('second'), send('third-raw'), close(4000, 'done'), emit('after-close', 'dropped')];
+  }
+
+  @OnMessage('array-value')
+  arrayValue() {
+    return [1, 2, 3];
+  }
+
+  @OnMessage('bye')
+  bye() {
+    return close(4001, 'kicked by handler');
+  }
+
+  @OnMessage('misplaced')
+  misplaced() {
+    return accept({});
+  }
+
+  @OnMessage('crash')
+  crash() {
+    throw new Error('boom');
+  }
+
+  @OnInfo('note')
+  note(@Payload() data: unknown) {
+    return data;
+  }
+
+  @OnInfo('ask')
+  ask(@Info() info: unknown) {
+    return emit('answer', info);
+  }
+
+  @OnClose()
+  closed(@Conn() conn: WsConnection, @Reason() reason: WsCloseReason) {
+    seen.events.push('close');
+    recordClose(conn, reason);
+  }
+}
+
+@WsGateway({ path: '/strict', onError: 'close', idleTimeout: 200, maxMessageSize: 32, maxFrameSize: 1024 })
+class StrictGateway {
+  @OnInit()
+  init(@Conn() conn: WsConnection) {
+    seen.conns.set(conn.id, conn);
+    return emit('hello', conn.id);
+  }
+
+  @OnMessage('crash')
+  crash() {
+    throw new Error('strict boom');
+  }
+
+  @OnMessage('e')
+  e(@Payload() data: unknown) {
+    return data;
+  }
+
+  @OnClose()
+  closed(@Conn() conn: WsConnection, @Reason() reason: WsCloseReason) {
+    recordClose(conn, reason);
+  }
+}
+
+@WsGateway({ path: '/small', maxMailbox: 2, maxReceiveQueue: 2 })
+class SmallMailboxGateway {
+  @OnInit()
+  init(@Conn() conn: WsConnection) {
+    seen.conns.set(conn.id, conn);
+    return emit('hello', conn.id);
+  }
+
+  @OnMessage('block')
+  async block() {
+    seen.events.push('small-block');
+    await seen.block.promise;
+    return 'unblocked';
+  }
+
+  @OnMessage('n')
+  n(@Payload() n: number) {
+    return n;
+  }
+
+  @OnInfo()
+  any(@Info() info: { type: string; data: unknown }) {
+    return emit('info', info);
+  }
+
+  @OnClose()
+  closed(@Conn() conn: WsConnection, @Reason() reason: WsCloseReason) {
+    recordClose(conn, reason);
+  }
+}
+
+@WsGateway({ path: '/heartbeat', pingInterval: 40, pongTimeout: 40 })
+class HeartbeatGateway {
+  @OnInit()
+  init(@Conn() conn: WsConnection) {
+    seen.conns.set(conn.id, conn);
+    return emit('hello', conn.id);
+  }
+
+  @OnClose()
+  closed(@Conn() conn: WsConnection, @Reason() reason: WsCloseReason) {
+    recordClose(conn, reason);
+  }
+}
+
+async function open(started: StartedApp, path: string): Promise<{ client: WsTestClient; conn: WsConnection }> {
+  const client = await WsTestClient.connect(started.url(path));
+  const hello = await client.nextJson<string>();
+  expect(hello.event).toBe('hello');
+  return { client, conn: seen.conns.get(hello.data)! };
+}
+
+async function closeReasonOf(conn: WsConnection): Promise<WsCloseReason> {
+  const reason = await conn.closed;
+  expect(seen.closes.get(conn.id)).toHaveLength(1);
+  return reason;
+}
+
+describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
+  let started: StartedApp;
+  let hub: WsHub;
+  const logger = new CaptureLogger();
+  beforeAll(async () => {
+    started = await startApp(platform, { providers: [LifeGateway, StrictGateway, SmallMailboxGateway, HeartbeatGateway], logger });
+    hub = started.app.get(WsHub);
+  });
+  afterAll(async () => {
+    await started.app.close();
+  });
+  beforeEach(() => seen.reset());
+
+  describe('one ordered mailbox per connection', () => {
+    it('handles async handlers one at a time, replying in arrival order', async () => {
+      const { client } = await open(started, '/life');
+      const order = Array.from({ length: 20 }, (_, n) => ({ n, turns: (n * 7) % 5 }));
+      for (const item of order) client.emit('work', item);
+      const replies = await client.takeJson(20);
+      expect(replies.map((r) => r.data)).toEqual(order.map((o) => o.n));
+      expect(seen.maxActive).toBe(1);
+      await client.close();
+    });
+
+    it('queues an info behind the message being handled and before later ones', async () => {
+      const { client } = await open(started, '/life');
+      client.emit('note-self');
+      client.emit('echo', 'after');
+      expect(await client.takeJson(3)).toEqual([
+        { event: 'note-self', data: 'noted' },
+        { event: 'note', data: 'from-handler' },
+        { event: 'echo', data: 'after' },
+      ]);
+      await client.close();
+    });
+
+    it('delivers hub.send() infos to @OnInfo; a plain value replies under the info type', async () => {
+      const { client, conn } = await open(started, '/life');
+      expect(hub.send(conn.id, 'ask', { q: 1 })).toBe(true);
+      expect(await client.nextJson()).toEqual({ event: 'answer', data: { type: 'ask', data: { q: 1 } } });
+      await client.close();
+    });
+
+    it('logs an info nobody handles (WSG_ERR_GATEWAY_UNKNOWN_INFO) and keeps going', async () => {
+      const { client, conn } = await open(started, '/life');
+      conn.deliverInfo('nobody-handles-this', 1);
+      client.emit('echo', 'still-here');
+      expect(await client.nextJson()).toEqual({ event: 'echo', data: 'still-here' });
+      expect(logger.has('warn', 'WSG_ERR_GATEWAY_UNKNOWN_INFO')).toBe(true);
+      await client.close();
+    });
+  });
+
+  describe('limit maxMailbox', () => {
+    it('stops taking client messages while the mailbox is full: the engine pauses reading, then all are handled in order', async () => {
+      const { client, conn } = await open(started, '/small');
+      client.emit('block');
+      for (let n = 1; n <= 8; n++) client.emit('n', n);
+      await waitFor(() => conn.socket!.listenerCount('message') === 0 && conn.socket!.transport.isPaused(), 'reading to pause');
+      seen.block.open();
+      const replies = await client.takeJson(9);
+      expect(replies.map((r) => r.data)).toEqual(['unblocked', 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(conn.socket!.listenerCount('message')).toBe(1);
+      await client.close();
+    });
+
+    it('serves exactly maxMailbox pending infos, in order after the handler in flight', async () => {
+      const { client, conn } = await open(started, '/small');
+      client.emit('block');
+      await waitFor(() => seen.events.includes('small-block'), 'block to start');
+      conn.deliverInfo('i', 1);
+      conn.deliverInfo('i', 2);
+      seen.block.open();
+      expect(await client.takeJson(3)).toEqual([
+        { event: 'block', data: 'unblocked' },
+        { event: 'info', data: { type: 'i', data: 1 } },
+        { event: 'info', data: { type: 'i', data: 2 } },
+      ]);
+      expect(conn.isOpen).toBe(true);
+      await client.close();
+    });
+
+    it('closes 1013 WSG_ERR_GATEWAY_MAILBOX_FULL at maxMailbox + 1 pending infos; exactly maxMailbox is served', async () => {
+      const { client, conn } = await open(started, '/small');
+      client.emit('block');
+      await waitFor(() => seen.events.includes('small-block'), 'block to start');
+      conn.deliverInfo('i', 1);
+      conn.deliverInfo('i', 2);
+      expect(conn.isOpen).toBe(true);
+      conn.deliverInfo('i', 3);
+      const closed = await client.closed;
+      expect(closed.code).toBe(CloseCode.TryAgainLater);
+      seen.block.open();
+      const reason = await closeReasonOf(conn);
+      expect(reason).toMatchObject({ code: CloseCode.TryAgainLater, cause: 'overflow', error: { code: 'WSG_ERR_GATEWAY_MAILBOX_FULL' } });
+    });
+  });
+
+  describe('return values are commands', () => {
+    it('a plain value replies under the same event', async () => {
+      const { client } = await open(started, '/life');
+      client.emit('echo', { deep: [1, 'x'] });
+      expect(await client.nextJson()).toEqual({ event: 'echo', data: { deep: [1, 'x'] } });
+      await client.close();
+    });
+
+    it('a Promise is awaited', async () => {
+      const { client } = await open(started, '/life');
+      client.emit('promise', 7);
+      expect(await client.nextJson()).toEqual({ event: 'promise', data: { later: 7 } });
+      await client.close();
+    });
+
+    it('an Observable is streamed, one reply per value', async () => {
+      const { client } = await open(started, '/life');
+      client.emit('observable');
+      expect((await client.takeJson(3)).map((m) => m.data)).toEqual([1, 2, 3]);
+      await client.close();
+    });
+
+    it('an AsyncIterable is streamed; yielded commands are executed', async () => {
+      const { client } = await open(started, '/life');
+      client.emit('iterable');
+      expect(await client.takeJson(3)).toEqual([
+        { event: 'iterable', data: 'a' },
+        { event: 'iterable', data: 'b' },
+        { event: 'c', data: 'as-event' },
+      ]);
+      await client.close();
+    });
+
+    it('streams are unsubscribed / returned when the connection closes', async () => {
+      const { client, conn } = await open(started, '/life');
+      client.emit('endless-observable');
+      client.emit('endless-iterable');
+      const first = await client.takeJson(2);
+      expect(first.map((m) => m.data).sort()).toEqual([0, 'first']);
+      await client.close();
+      await conn.closed;
+      await waitFor(() => seen.teardowns.length === 2, 'both teardowns');
+      expect(seen.teardowns.sort()).toEqual([`iterable:${conn.id}`, `observable:${conn.id}`]);
+    });
+
+    it('an array of commands runs in order, and commands after close() are dropped', async () => {
+      const { client, conn } = await open(started, '/life');
+      client.emit('commands');
+      expect(await client.nextJson()).toEqual({ event: 'first', data: 1 });
+      expect(await client.nextJson()).toEqual({ event: 'commands', data: 'second' });
+      expect((await client.next()).data).toBe('third-raw');
+      expect(await client.closed).toEqual({ code: 4000, reason: 'done' });
+      expect(client.pending).toBe(0);
+      expect((await closeReasonOf(conn)).cause).toBe('server');
+    });
+
+    it('an array of plain values is one reply', async () => {
+      const { client } = await open(started, '/life');
+      client.emit('array-value');
+      expect(await client.nextJson()).toEqual({ event: 'array-value', data: [1, 2, 3] });
+      await client.close();
+    });
+
+    it('accept() outside @OnAccept is a handler error (WSG_ERR_GATEWAY_MISPLACED_COMMAND)', async () => {
+      const { client } = await open(started, '/life');
+      client.emit('misplaced');
+      expect(await client.nextJson()).toEqual({ event: 'exception', data: { status: 'error', message: 'Internal server error' } });
+      expect(logger.has('error', 'WSG_ERR_GATEWAY_MISPLACED_COMMAND')).toBe(true);
+      await client.close();
+    });
+  });
+
+  describe('unexpected handler errors', () => {
+    it('by default send an exception event, log, and keep the connection', async () => {
+      const { client } = await open(started, '/life');
+      client.emit('crash');
+      expect(await client.nextJson()).toEqual({ event: 'exception', data: { status: 'error', message: 'Internal server error' } });
+      client.emit('echo', 'alive');
+      expect(await client.nextJson()).toEqual({ event: 'echo', data: 'alive' });
+      expect(logger.has('error', 'LifeGateway.crash()')).toBe(true);
+      await client.close();
+    });
+
+    it("close 1011 with onError: 'close' (cause error, WSG_ERR_GATEWAY_HANDLER)", async () => {
+      const { client, conn } = await open(started, '/strict');
+      client.emit('crash');
+      expect((await client.closed).code).toBe(CloseCode.InternalError);
+      const reason = await closeReasonOf(conn);
+      expect(reason).toMatchObject({ code: CloseCode.InternalError, cause: 'error', error: { code: 'WSG_ERR_GATEWAY_HANDLER' } });
+    });
+  });
+
+  describe('@OnClose runs exactly once, on every path, with a typed reason', () => {
+    it('client close: cause client, its code and reason, clean', async () => {
+      const { client, conn } = await open(started, '/life');
+      await client.close(4100, 'client says bye');
+      expect(await closeReasonOf(conn)).toEqual({ code: 4100, reason: 'client says bye', wasClean: true, cause: 'client' });
+      expect(conn.state).toBe('closed');
+    });
+
+    it('handler close(): cause server', async () => {
+      const { client, conn } = await open(started, '/life');
+      client.emit('bye');
+      expect(await client.closed).toEqual({ code: 4001, reason: 'kicked by handler' });
+      expect(await closeReasonOf(conn)).toMatchObject({ code: 4001, reason: 'kicked by handler', wasClean: true, cause: 'server' });
+    });
+
+    it('conn.close() from outside the handlers: cause kick', async () => {
+      const { client, conn } = await open(started, '/life');
+      conn.close(4002, 'go away');
+      expect(await client.closed).toEqual({ code: 4002, reason: 'go away' });
+      expect(await closeReasonOf(conn)).toMatchObject({ code: 4002, cause: 'kick' });
+    });
+
+    it('hub.disconnect(): cause kick', async () => {
+      const { client, conn } = await open(started, '/life');
+      expect(hub.disconnect(conn.id, 4003, 'hub kick')).toBe(true);
+      expect(await client.closed).toEqual({ code: 4003, reason: 'hub kick' });
+      expect(await closeReasonOf(conn)).toMatchObject({ code: 4003, cause: 'kick' });
+    });
+
+    it('idle timeout: cause timeout, 1001, WSG_ERR_IDLE_TIMEOUT', async () => {
+      const { client, conn } = await open(started, '/strict');
+      expect((await client.closed).code).toBe(CloseCode.GoingAway);
+      expect(await closeReasonOf(conn)).toMatchObject({ code: CloseCode.GoingAway, cause: 'timeout', error: { code: 'WSG_ERR_IDLE_TIMEOUT' } });
+    });
+
+    // maxFrameSize is set above maxMessageSize so that the message limit is the one crossed.
+    it('limit maxMessageSize: exactly at it is handled; 1 byte over closes 1009 with cause protocol', async () => {
+      const { client, conn } = await open(started, '/strict');
+      const atLimit = JSON.stringify({ event: 'e', data: 1 });
+      const padded = atLimit.replace('"e"', '"e"' + ' '.repeat(32 - atLimit.length));
+      expect(Buffer.byteLength(padded)).toBe(32);
+      client.send(padded, false);
+      expect(await client.nextJson()).toEqual({ event: 'e', data: 1 });
+      client.send(padded + ' ', false);
+      expect((await client.closed).code).toBe(CloseCode.MessageTooBig);
+      expect(await closeReasonOf(conn)).toMatchObject({ code: CloseCode.MessageTooBig, cause: 'protocol', error: { code: 'WSG_ERR_MESSAGE_TOO_LARGE' } });
+    });
+
+    it('heartbeat: a client that answers pings stays; one that does not is dropped (cause timeout, WSG_ERR_PONG_TIMEOUT)', async () => {
+      const { client: alive, conn: aliveConn } = await open(started, '/heartbeat');
+      let pings = 0;
+      const threePings = new Promise<void>((resolve) => alive.socket.on('ping', () => ++pings === 3 && resolve()));
+      const silent = await WsTestClient.connect(started.url('/heartbeat'), { autoPong: false });
+      const silentConn = seen.conns.get((await silent.nextJson<string>()).data)!;
+      expect((await silent.closed).code).toBe(CloseCode.Abnormal);
+      expect(await closeReasonOf(silentConn)).toMatchObject({ code: CloseCode.Abnormal, cause: 'timeout', error: { code: 'WSG_ERR_PONG_TIMEOUT' } });
+      await threePings;
+      expect(aliveConn.isOpen).toBe(true);
+      await alive.close();
+    });
+
+    it('transport dropped without a close frame: cause io, 1006', async () => {
+      const { client, conn } = await open(started, '/life');
+      client.socket.terminate();
+      expect(await closeReasonOf(conn)).toMatchObject({ code: CloseCode.Abnormal, wasClean: false, cause: 'io' });
+    });
+
+    it('waits for the handler in flight: callbacks never overlap', async () => {
+      const { client, conn } = await open(started, '/life');
+      client.emit('block');
+      await waitFor(() => seen.events.includes('block-start'), 'block to start');
+      client.socket.terminate();
+      await waitFor(() => conn.state === 'closed', 'the transport to close');
+      expect(seen.events).toEqual(['block-start']);
+      seen.block.open();
+      await conn.closed;
+      expect(seen.events).toEqual(['block-start', 'block-end', 'close']);
+    });
+  });
+
+  describe('the engine client (WsClient) as peer', () => {
+    it('echoes and closes cleanly', async () => {
+      const client = await WsClient.connect(started.url('/life'));
+      const hello = JSON.parse(await client.receiveText()) as { data: string };
+      client.sendText(JSON.stringify({ event: 'echo', data: 'engine' }));
+      expect(JSON.parse(await client.receiveText())).toEqual({ event: 'echo', data: 'engine' });
+      client.close(CloseCode.Normal, 'done');
+      expect((await client.closed).code).toBe(CloseCode.Normal);
+      expect(await closeReasonOf(seen.conns.get(hello.data)!)).toMatchObject({ cause: 'client', code: CloseCode.Normal });
+    });
+  });
+});
