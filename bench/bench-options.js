@@ -1,13 +1,19 @@
 // Command line and environment → one frozen options object. Flags win over env.
 //   --duration=S       measured seconds per scenario per server      (BENCH_DURATION, default 5)
 //   --warmup=S         unmeasured seconds before each window          (BENCH_WARMUP, default 1)
-//   --only=a,b         scenarios: echo, large, idle                   (BENCH_ONLY, default all)
+//   --only=a,b         scenarios: echo, json, large, idle             (BENCH_ONLY, default all)
 //   --servers=a,b      servers from server-registry.js                (BENCH_SERVERS, default all)
 //   --connections=N    idle scenario connection count                 (BENCH_CONNECTIONS, default 10000)
 //   --idle-wait=S      idle scenario pause before measuring memory    (BENCH_IDLE_WAIT, default 2)
 //   --rounds=N         repeat every scenario N times, servers interleaved; report each server's
-//                      median run                                     (BENCH_ROUNDS, default 1)
+//                      least disturbed run (see run.js pickRun)       (BENCH_ROUNDS, default 1)
 //   --verbose          pass children's stdout/stderr through
+//   --cpu-prof[=DIR]   V8 CPU profile of every server run, one .cpuprofile per scenario × server
+//                      in DIR (BENCH_CPU_PROF, default <tmpdir>/wsgate-bench-profiles); read one
+//                      with `node bench/profile-top.js FILE`
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
 const DEFAULTS = { duration: 5, warmup: 1, connections: 10_000, 'idle-wait': 2, rounds: 1 };
 
 function readFlags(argv) {
@@ -37,9 +43,14 @@ function positive(name, raw) {
   return value;
 }
 
+function profileDir(value) {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return null;
+  return value === 'true' || value === '1' ? join(tmpdir(), 'wsgate-bench-profiles') : resolve(value);
+}
+
 export function parseOptions(argv, env, { scenarios, servers }) {
   const flags = readFlags(argv);
-  const known = new Set(['duration', 'warmup', 'only', 'servers', 'connections', 'idle-wait', 'rounds', 'verbose', 'help']);
+  const known = new Set(['duration', 'warmup', 'only', 'servers', 'connections', 'idle-wait', 'rounds', 'verbose', 'cpu-prof', 'help']);
   for (const name of Object.keys(flags)) if (!known.has(name)) throw new Error(`unknown option --${name}`);
   const pick = (name, envName) => flags[name] ?? env[envName] ?? DEFAULTS[name];
   return Object.freeze({
@@ -52,9 +63,10 @@ export function parseOptions(argv, env, { scenarios, servers }) {
     scenarios: list(pick('only', 'BENCH_ONLY'), scenarios, 'scenario'),
     servers: list(pick('servers', 'BENCH_SERVERS'), servers, 'server'),
     verbose: flags.verbose === 'true' || env.BENCH_VERBOSE === '1',
+    cpuProfDir: profileDir(flags['cpu-prof'] ?? env.BENCH_CPU_PROF),
   });
 }
 
-export const USAGE = `usage: node bench/run.js [--duration=5] [--warmup=1] [--only=echo,large,idle]
-                        [--servers=wsgate,ws,tcp] [--connections=10000] [--idle-wait=2] [--rounds=1]
-                        [--verbose]`;
+export const USAGE = `usage: node bench/run.js [--duration=5] [--warmup=1] [--only=echo,json,large,idle]
+                        [--servers=wsgate,ws,tcp,nest-wsgate,nest-platform-ws] [--connections=10000]
+                        [--idle-wait=2] [--rounds=1] [--cpu-prof[=DIR]] [--verbose]`;

@@ -14,14 +14,18 @@ process.on('disconnect', () => process.exit(0));
 const stats = new LoadStats();
 let clients = [];
 
-/** A 32-byte chat-like text message is more honest than 32 × 'a' for UTF-8 validation. */
-function payload({ size, binary }) {
+/**
+ * The message every connection sends: `text` as given (json scenario), else `size` random bytes
+ * or a chat-like text, which is more honest than 32 × 'a' for UTF-8 validation.
+ */
+function payload({ size, binary, text: given }) {
+  if (given !== undefined) return Buffer.from(given, 'utf8');
   if (binary) return randomBytes(size);
   const text = '{"event":"chat","data":"' + 'hello wsgate '.repeat(Math.ceil(size / 13));
   return Buffer.from(text.slice(0, size - 2) + '"}', 'utf8').subarray(0, size);
 }
 
-async function open({ port, count, concurrency, clientMasks, message, inFlight, timeoutMs }) {
+async function open({ port, path = '/', count, concurrency, clientMasks, message, inFlight, timeoutMs }) {
   let firstN = [];
   let expected = null;
   if (message !== null && inFlight > 0) {
@@ -38,7 +42,7 @@ async function open({ port, count, concurrency, clientMasks, message, inFlight, 
       next++;
       const t = performance.now();
       try {
-        const { socket, rest } = await openWebSocket({ host: HOST, port, timeoutMs });
+        const { socket, rest } = await openWebSocket({ host: HOST, port, path, timeoutMs });
         handshakes.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
         const client = new EchoClient(socket, plan);
         clients.push(client);

@@ -1,20 +1,30 @@
 // Everything the run prints: a table per scenario, the targets, and a markdown summary for the
-// README. Ratios are always <server>/<baseline> on the scenario's primary metric.
+// README. Ratios are always <server>/<baseline> on the scenario's primary metric, one column per
+// baseline the scenario names (scenario.baselines) that has a measured row in the run.
 import { int, ratio, micros } from './report-format.js';
 
 // Beyond this many cores of outside CPU during a window, the ratios mostly measure the neighbours.
 const NOISY_OTHER_CORES = 0.25;
 
-function ratiosAgainst(scenario, results, baseline) {
-  const base = results.find((r) => r.server === baseline && r.metrics !== undefined);
-  for (const r of results) {
-    if (r.metrics === undefined || base === undefined) continue;
-    r.ratio = r.metrics[scenario.primary.key] / base.metrics[scenario.primary.key];
-    if (scenario.secondaryRatio !== undefined) {
-      const { key, into } = scenario.secondaryRatio;
-      r.metrics[into] = r.metrics[key] / base.metrics[key];
+/** Fills r.ratios[baseline] (primary metric) and r.secondaryRatios[baseline]; returns the baselines present. */
+function ratiosAgainst(scenario, results) {
+  const present = [];
+  for (const baseline of scenario.baselines) {
+    const base = results.find((r) => r.server === baseline && r.metrics !== undefined);
+    if (base === undefined) continue;
+    present.push(baseline);
+    for (const r of results) {
+      if (r.metrics === undefined) continue;
+      r.ratios ??= {};
+      r.ratios[baseline] = r.metrics[scenario.primary.key] / base.metrics[scenario.primary.key];
+      if (scenario.secondaryRatio !== undefined) {
+        const { key } = scenario.secondaryRatio;
+        r.secondaryRatios ??= {};
+        r.secondaryRatios[baseline] = r.metrics[key] / base.metrics[key];
+      }
     }
   }
+  return present;
 }
 
 function table(headers, rows) {
@@ -23,12 +33,23 @@ function table(headers, rows) {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export function printScenario(scenario, results, baseline) {
-  ratiosAgainst(scenario, results, baseline);
-  const headers = ['server', ...scenario.columns.map((c) => c.header), `vs ${baseline}`];
+export function printScenario(scenario, results) {
+  const baselines = ratiosAgainst(scenario, results);
+  const secondary = scenario.secondaryRatio === undefined ? [] : baselines;
+  const headers = [
+    'server',
+    ...scenario.columns.map((c) => c.header),
+    ...secondary.map((b) => `${scenario.secondaryRatio.header} ×${b}`),
+    ...baselines.map((b) => `vs ${b}`),
+  ];
   const rows = results
     .filter((r) => r.metrics !== undefined)
-    .map((r) => [r.server, ...scenario.columns.map((c) => c.format(r.metrics[c.key])), ratio(r.ratio)]);
+    .map((r) => [
+      r.server,
+      ...scenario.columns.map((c) => c.format(r.metrics[c.key])),
+      ...secondary.map((b) => ratio(r.secondaryRatios?.[b])),
+      ...baselines.map((b) => ratio(r.ratios?.[b])),
+    ]);
   console.log(`\n## ${scenario.title}`);
   if (scenario.note) console.log(scenario.note);
   if (rows.length > 0) console.log(table(headers, rows));
@@ -36,7 +57,7 @@ export function printScenario(scenario, results, baseline) {
   if (busiest > NOISY_OTHER_CORES) {
     console.log(
       `  warning: other processes used up to ${Math.round(busiest * 100)}% of a core during a window ` +
-        '(or the kernel did loopback work for us); rerun on a quiet machine or with --rounds=3',
+        '(see other CPU): those rows are not comparable; rerun on a quiet machine or with --rounds=3',
     );
   }
   for (const r of results) {
@@ -45,19 +66,30 @@ export function printScenario(scenario, results, baseline) {
   }
 }
 
-function targetLine(scenario, results, baseline) {
-  const { server, atLeast, atMost } = scenario.target;
+function targetLines(scenario, results, target) {
+  const { server, baseline, atLeast, atMost, alsoSecondary } = target;
   const row = results.find((r) => r.server === server);
   const bound = atLeast !== undefined ? `≥ ${atLeast}×` : `≤ ${atMost}×`;
   const label = `${scenario.name} ${scenario.primary.label} ${server}/${baseline}`;
-  if (row === undefined || row.ratio === undefined) return `${label}: not measured (target ${bound})`;
-  const met = atLeast !== undefined ? row.ratio >= atLeast : row.ratio <= atMost;
-  return `${label}: ${ratio(row.ratio)} (target ${bound}) ${met ? 'MET' : 'MISSED'}`;
+  const value = row?.ratios?.[baseline];
+  if (value === undefined) return [`${label}: not measured (target ${bound}; needs both servers in the run)`];
+  const verdict = (v) => {
+    const met = atLeast !== undefined ? v >= atLeast : v <= atMost;
+    return `${ratio(v)} (target ${bound}) ${met ? 'MET' : 'MISSED'}`;
+  };
+  const lines = [`${label}: ${verdict(value)}`];
+  const also = row.secondaryRatios?.[baseline];
+  if (alsoSecondary && also !== undefined) {
+    lines.push(`${scenario.name} ${scenario.secondaryRatio.label} ${server}/${baseline}: ${verdict(also)}`);
+  }
+  return lines;
 }
 
-export function printTargets(done, baseline) {
+export function printTargets(done) {
   console.log('\n## Targets');
-  for (const { scenario, results } of done) console.log(targetLine(scenario, results, baseline));
+  for (const { scenario, results } of done) {
+    for (const target of scenario.targets) console.log(targetLines(scenario, results, target).join('\n'));
+  }
 }
 
 function headline(scenario, metrics) {
@@ -65,11 +97,14 @@ function headline(scenario, metrics) {
   return scenario.primary.key === 'mbPerSec' ? `${value.toFixed(1)} ${scenario.primary.label}` : `${int(value)} ${scenario.primary.label}`;
 }
 
-export function printMarkdown(done, baseline, environment) {
-  const lines = [
-    `| scenario | server | result | p50 µs | p99 µs | vs ${baseline} |`,
-    '|---|---|---:|---:|---:|---:|',
-  ];
+function ratioCell(r) {
+  return Object.entries(r.ratios ?? {})
+    .map(([baseline, value]) => `${ratio(value)} ${baseline}`)
+    .join(', ');
+}
+
+export function printMarkdown(done, environment) {
+  const lines = ['| scenario | server | result | p50 µs | p99 µs | vs |', '|---|---|---:|---:|---:|---|'];
   for (const { scenario, results } of done) {
     for (const r of results) {
       if (r.metrics === undefined) {
@@ -78,7 +113,7 @@ export function printMarkdown(done, baseline, environment) {
       }
       lines.push(
         `| ${scenario.name} | ${r.server} | ${headline(scenario, r.metrics)} | ${micros(r.metrics.p50)} | ` +
-          `${micros(r.metrics.p99)} | ${ratio(r.ratio)} |`,
+          `${micros(r.metrics.p99)} | ${ratioCell(r)} |`,
       );
     }
   }

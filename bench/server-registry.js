@@ -3,11 +3,18 @@
 // name         shown in the report and accepted by --servers
 // file         the child module (see servers/echo-server-child.js for its contract)
 // clientMasks  false only for the raw TCP echo, which must get back frames a client may parse
+// echoes       'any': sends back every message as it came (echo, large, json)
+//              'json': answers only `{"event":"echo","data":…}` with the same bytes (json)
+// path         where the generator opens its WebSocket; '/' when absent
 // needs        a path (relative to the repo) that must exist first; the report names it if not
-export const BASELINE = 'ws';
+//
+// Which servers a scenario compares against is the scenario's `baselines`, not set here.
 
 export const SERVERS = [
-  { name: 'wsgate', file: 'servers/wsgate-echo.js', clientMasks: true, needs: 'dist/lib/index.js' },
-  { name: 'ws', file: 'servers/ws-echo.js', clientMasks: true },
-  { name: 'tcp', file: 'servers/tcp-echo.js', clientMasks: false },
+  { name: 'wsgate', file: 'servers/wsgate-echo.js', clientMasks: true, echoes: 'any', needs: 'dist/lib/index.js' },
+  { name: 'ws', file: 'servers/ws-echo.js', clientMasks: true, echoes: 'any' },
+  { name: 'tcp', file: 'servers/tcp-echo.js', clientMasks: false, echoes: 'any' },
+  { name: 'nest-wsgate', file: 'servers/nest-wsgate-echo.js', clientMasks: true, echoes: 'json', path: '/echo', needs: 'dist/bench/nest/wsgate-echo-app.js' },
+  { name: 'nest-platform-ws', file: 'servers/nest-platform-ws-echo.js', clientMasks: true, echoes: 'json', path: '/echo', needs: 'dist/bench/nest/websocket-gateway-echo-app.js' },
+  { name: 'nest-wsgate-adapter', file: 'servers/nest-wsgate-adapter-echo.js', clientMasks: true, echoes: 'json', path: '/echo', needs: 'dist/bench/nest/websocket-gateway-echo-app.js' },
 ];

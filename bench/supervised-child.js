@@ -39,9 +39,9 @@ export function canPin() {
 export class SupervisedChild {
   /**
    * @param {string} file  module to run
-   * @param {{ name: string, cpu?: number, args?: string[], verbose?: boolean }} options
+   * @param {{ name: string, cpu?: number, args?: string[], nodeArgs?: string[], verbose?: boolean }} options
    */
-  constructor(file, { name, cpu, args = [], verbose = false }) {
+  constructor(file, { name, cpu, args = [], nodeArgs = [], verbose = false }) {
     this.name = name;
     this.pending = new Map();
     this.nextId = 1;
@@ -49,7 +49,7 @@ export class SupervisedChild {
     this.output = '';
     this.exited = null;
 
-    const command = [process.execPath, '--expose-gc', file, ...args];
+    const command = [process.execPath, '--expose-gc', ...nodeArgs, file, ...args];
     if (cpu !== undefined && canPin()) command.unshift(taskset(), '-c', String(cpu));
     this.proc = spawn('bash', ['-c', LAUNCHER, 'bench-child', ...command], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -132,6 +132,23 @@ export class SupervisedChild {
       this.pending.set(id, { resolve, reject, timer });
       this.proc.send({ ...command, id });
     });
+  }
+
+  /**
+   * Asks the child to exit on its own (so exit-time work such as writing a --cpu-prof profile
+   * happens), then kills it if it is still there after `timeoutMs`.
+   */
+  async exitGracefully(timeoutMs) {
+    if (this.exited !== null) return;
+    const gone = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.proc.send({ cmd: 'exit' });
+    let timer;
+    const late = new Promise((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, 'late');
+    });
+    const outcome = await Promise.race([gone, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') await this.kill();
   }
 
   kill() {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
@@ -10,6 +11,7 @@ import {
   type SendQueuePolicy,
   type WebSocketConnection,
 } from '../lib/index.js';
+import { Http2WsServer, createSelfSignedCertificate, type Http2WsConnectionInfo } from '../lib/http2/index.js';
 
 /** Conformance suites send messages up to 16 MiB; the echo tool allows 64 MiB by default. */
 const ECHO_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
@@ -38,6 +40,10 @@ Options:
   --host <addr>               address to bind (default 127.0.0.1)
   --path <p>                  accept upgrades only on this path (default: any)
   --deflate                   enable permessage-deflate (RFC 7692)
+  --http2                     serve over TLS: HTTP/1.1 upgrades and RFC 8441 extended
+                              CONNECT (HTTP/2) on the same port; prints a wss:// URL
+  --cert <file> --key <file>  PEM certificate and key for --http2 (default: a self-signed
+                              certificate made at start with openssl)
   --max-message-size <bytes>  default ${ECHO_MAX_MESSAGE_SIZE} (64 MiB, suits conformance testing)
   --max-frame-size <bytes>    default: max-message-size
   --max-send-queue <bytes>    default ${Limits.maxSendQueue.default}
@@ -60,6 +66,8 @@ messages are printed. Commands: /ping [data]  /close [code] [reason]  /binary <h
 
 Options:
   -p, --protocol <name>       offer a subprotocol (repeatable)
+  --http2                     open with an RFC 8441 extended CONNECT over HTTP/2
+  -k, --insecure              wss: do not verify the server's certificate
   -H, --header <k:v>          extra request header (repeatable)
   --deflate                   offer permessage-deflate
   --max-message-size <bytes>  default ${Limits.maxMessageSize.default}
@@ -117,6 +125,9 @@ async function runEcho(argv: string[]): Promise<void> {
       host: { type: 'string' },
       path: { type: 'string' },
       deflate: { type: 'boolean' },
+      http2: { type: 'boolean' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -126,6 +137,11 @@ async function runEcho(argv: string[]): Promise<void> {
     process.stdout.write(ECHO_HELP);
     return;
   }
+  if (values.http2) {
+    await runHttp2Echo(values);
+    return;
+  }
+  if (values.cert !== undefined || values.key !== undefined) throw new UsageError('--cert and --key need --http2');
   const server = new WsServer({
     ...limitOptions(values, ECHO_MAX_MESSAGE_SIZE),
     port: intFlag('port', values.port) ?? 9001,
@@ -135,18 +151,63 @@ async function runEcho(argv: string[]): Promise<void> {
   });
   server.on('connection', (conn: WebSocketConnection) => {
     if (!values.quiet) process.stderr.write(`connection ${conn.id} ${conn.extensions}\n`);
-    conn.on('message', (data: string | Buffer) => {
-      try {
-        conn.send(data);
-      } catch (error) {
-        // The peer is closing or not reading; the engine closes per its policy.
-        if (!(error instanceof WsgError)) throw error;
-      }
-    });
+    echoMessages(conn);
   });
   const address = await server.listen();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`wsgate echo listening on ws://${host}:${address.port}${values.path ?? '/'}\n`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function echoMessages(conn: WebSocketConnection): void {
+  conn.on('message', (data: string | Buffer) => {
+    try {
+      conn.send(data);
+    } catch (error) {
+      // The peer is closing or not reading; the engine closes per its policy.
+      if (!(error instanceof WsgError)) throw error;
+    }
+  });
+}
+
+type EchoValues = Record<string, string | boolean | string[] | undefined> & {
+  port?: string;
+  host?: string;
+  path?: string;
+  deflate?: boolean;
+  cert?: string;
+  key?: string;
+  quiet?: boolean;
+};
+
+async function runHttp2Echo(values: EchoValues): Promise<void> {
+  if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
+  let tls: { key: string | Buffer; cert: string | Buffer };
+  if (values.cert !== undefined && values.key !== undefined) {
+    tls = { cert: await readFile(values.cert), key: await readFile(values.key) };
+  } else {
+    tls = await createSelfSignedCertificate();
+    process.stderr.write('wsgate: using a self-signed certificate made at start (for localhost and 127.0.0.1); clients must skip verification or pass --cert/--key\n');
+  }
+  const server = new Http2WsServer({
+    ...limitOptions(values, ECHO_MAX_MESSAGE_SIZE),
+    ...tls,
+    port: intFlag('port', values.port) ?? 9001,
+    host: values.host ?? '127.0.0.1',
+    ...(values.path !== undefined ? { path: values.path } : {}),
+    perMessageDeflate: values.deflate === true,
+  });
+  server.on('connection', (conn: WebSocketConnection, info: Http2WsConnectionInfo) => {
+    if (!values.quiet) process.stderr.write(`connection ${conn.id} ${info.road} ${info.path} ${conn.extensions}\n`);
+    echoMessages(conn);
+  });
+  const address = await server.listen();
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  process.stdout.write(`wsgate echo listening on wss://${host}:${address.port}${values.path ?? '/'}\n`);
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
   };
@@ -162,6 +223,8 @@ async function runConnect(argv: string[]): Promise<void> {
       protocol: { type: 'string', short: 'p', multiple: true },
       header: { type: 'string', short: 'H', multiple: true },
       deflate: { type: 'boolean' },
+      http2: { type: 'boolean' },
+      insecure: { type: 'boolean', short: 'k' },
       'max-message-size': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -183,6 +246,8 @@ async function runConnect(argv: string[]): Promise<void> {
     headers,
     perMessageDeflate: values.deflate === true,
     maxMessageSize: intFlag('max-message-size', values['max-message-size']) ?? Limits.maxMessageSize.default,
+    http2: values.http2 === true,
+    rejectUnauthorized: values.insecure !== true,
   });
   process.stdout.write(`connected${conn.protocol ? ` (protocol ${conn.protocol})` : ''}${conn.extensions ? ` [${conn.extensions}]` : ''}\n`);
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '> ' });

@@ -7,3 +7,4 @@
 export * from './frames/index.js';
 export * from './hub/index.js';
 export * from './gateway/index.js';
+export * from './http2/index.js';

@@ -11,7 +11,10 @@ export default {
   name: 'large',
   title: `large: ${CONNECTIONS} connections × ${IN_FLIGHT} in flight × 1 MiB binary`,
   primary: { key: 'mbPerSec', label: 'MiB/s', higherIsBetter: true },
-  target: { server: 'wsgate', atLeast: 1 },
+  // Arbitrary text and binary: only servers that echo any message.
+  fits: (entry) => entry.echoes === 'any',
+  baselines: ['ws'],
+  targets: [{ server: 'wsgate', baseline: 'ws', atLeast: 1 }],
   columns: [
     { header: 'MiB/s', key: 'mbPerSec', format: decimal },
     { header: 'msg/s', key: 'msgPerSec', format: int },

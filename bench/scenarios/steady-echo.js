@@ -15,6 +15,7 @@ export async function measureSteadyEcho({ server, generator, entry, options }, {
   const opened = await generator.request({
     cmd: 'open',
     port: server.port,
+    path: entry.path ?? '/',
     count: connections,
     concurrency: connections,
     clientMasks: entry.clientMasks,
@@ -52,6 +53,8 @@ export async function measureSteadyEcho({ server, generator, entry, options }, {
       p99: period.rtt.p99,
       max: period.rtt.max,
       serverCpu,
+      // CPU time per echo: unlike msg/s, hardly moved when other processes share the server's core.
+      serverUsPerMsg: period.messages > 0 ? (serverCpu * seconds * 1e6) / period.messages : undefined,
       generatorCpu,
       otherCpu: otherCores(hostBefore, hostAfter, seconds, serverCpu + generatorCpu),
     },

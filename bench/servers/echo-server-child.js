@@ -69,6 +69,10 @@ export async function serveEchoChild(start) {
           reply(msg.id, { outcome, ms: performance.now() - started, clientsLeft: server.clientCount() });
           break;
         }
+        case 'exit':
+          // Sent instead of SIGKILL when the orchestrator wants exit-time output (--cpu-prof).
+          process.exit(0);
+          break;
         default:
           reply(msg.id, { error: `unknown command ${msg.cmd}` });
       }

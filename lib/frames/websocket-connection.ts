@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { constants as http2Constants } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { CloseCode, MAX_CLOSE_REASON_BYTES, isValidWireCloseCode } from './close-codes.js';
 import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
@@ -504,11 +505,22 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.startClose(code, reasonBytes);
   }
 
+  /** Drops the transport: a TCP reset, or on an HTTP/2 stream RST_STREAM CANCEL (RFC 8441 §5). */
+  private abortTransport(): void {
+    const stream = this.socket as Duplex & { close?: (code: number) => void };
+    // Http2Stream has close(code) and rstCode; net and TLS sockets have neither.
+    if (typeof stream.close === 'function' && 'rstCode' in stream && !this.socket.destroyed) {
+      stream.close(http2Constants.NGHTTP2_CANCEL);
+    } else {
+      this.socket.destroy();
+    }
+  }
+
   /** Destroys the transport at once, without a close handshake. */
   terminate(): void {
     if (this._state === 'closed') return;
     this._state = 'closing';
-    this.socket.destroy();
+    this.abortTransport();
   }
 
   private startClose(code: number, reasonBytes: Buffer): void {
@@ -551,7 +563,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     if (this.closeTimer !== null || this.options.closeTimeout === 0) return;
     this.closeTimer = setTimeout(() => {
       this.closeError ??= new TimeoutError('WSG_ERR_CLOSE_TIMEOUT', `Close handshake not finished within ${this.options.closeTimeout} ms`);
-      this.socket.destroy();
+      this.abortTransport();
     }, this.options.closeTimeout);
     this.closeTimer.unref();
   }
@@ -846,7 +858,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
       return;
     }
     this.closeError ??= new TimeoutError('WSG_ERR_PONG_TIMEOUT', `No answer to a ping within ${this.options.pongTimeout} ms`, CloseCode.Abnormal);
-    this.socket.destroy();
+    this.abortTransport();
   }
 
   private stopTimers(): void {

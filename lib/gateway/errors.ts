@@ -15,7 +15,7 @@ export const GatewayErrorCode = {
   WSG_ERR_GATEWAY_DUPLICATE_PATH: 'Two gateways on one HTTP server were given the same path',
   WSG_ERR_GATEWAY_NO_HTTP_SERVER: 'A gateway without its own port, in an application that has no HTTP server',
   WSG_ERR_GATEWAY_LISTEN: 'The HTTP server for a gateway with its own port could not listen',
-  WSG_ERR_GATEWAY_INVALID_OPTION: 'WsGateModule.forRoot()/forRootAsync() got an option that is unknown, out of range or of the wrong type',
+  WSG_ERR_GATEWAY_INVALID_OPTION: 'WsGateModule.forRoot()/forRootAsync(), WsGateAdapter or an @WebSocketGateway under it got an option that is unknown, out of range or of the wrong type',
   WSG_ERR_GATEWAY_INVALID_COMMAND: 'A command helper (accept, deny, reply, emit, send, close) got an argument it cannot use',
   WSG_ERR_GATEWAY_MISPLACED_COMMAND: 'accept()/deny() returned outside @OnAccept, or a message command returned from @OnAccept',
   WSG_ERR_GATEWAY_ACCEPT_RESULT: '@OnAccept returned something other than accept(), deny(), a boolean or nothing (answered 500)',

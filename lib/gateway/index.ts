@@ -55,3 +55,18 @@ export { LifecyclePattern } from './handler-patterns.js';
 export { WsParamType } from './param-type.js';
 export type { WsExceptionPayload } from './exception-payload.js';
 export { GatewayErrorCode, GatewayError, DecoratorError } from './errors.js';
+export { WsGateAdapter } from './adapter/ws-gate-adapter.js';
+export { WsGateServer } from './adapter/ws-gate-server.js';
+export { WsGateClient } from './adapter/ws-gate-client.js';
+export { jsonMessageParser, type WsGateMessageParser, type WsParsedMessage } from './adapter/message-parser.js';
+export type {
+  WsGateAdapterOptions,
+  WsGateServerOptions,
+  WsAdapterMessagePolicy,
+  WsDisconnectReasonMode,
+  WsShutdownMode,
+  WsVerifyClient,
+  WsVerifyClientInfo,
+  WsHandleProtocols,
+  WsAdapterDeflateOptions,
+} from './adapter/adapter-options.js';

@@ -3,23 +3,41 @@ import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@nestjs/common';
 import { HttpStatus } from '@nestjs/common';
 import { rejectUpgrade } from '../frames/handshake.js';
-import type { AcceptPhase } from './accept-phase.js';
 import { GatewayError } from './errors.js';
-import type { GatewayPlan } from './gateway-plan.js';
-import { normalizePathname, type WsPathParams } from './path-matcher.js';
+import { normalizePathname, type PathMatcher, type WsPathParams } from './path-matcher.js';
 
 /** Resolves paths relative to a fixed origin: the Host header is the client's to forge. */
 const URL_BASE = 'http://localhost';
 
 /**
- * The one `upgrade` listener of one HTTP server: picks the gateway by path (static paths by
- * Map, parameterized ones in declaration order) and hands the request to the accept phase.
- * No gateway at the path: a real 404.
+ * Something mounted at a path of an HTTP server: a native gateway's plan, or a server made
+ * by `WsGateAdapter` for an `@WebSocketGateway`. Both kinds share one router per server.
+ */
+export interface UpgradeRoute {
+  /** Shown in errors and logs (the gateway's class name). */
+  readonly name: string;
+  readonly matcher: PathMatcher;
+  /** Where an upgrade that `serve` failed on is reported. */
+  readonly logger: LoggerService;
+  /**
+   * Takes over the socket: answers with a 101 or a real HTTP refusal. A throw or rejection
+   * is logged and, if the socket is still open, answered 500.
+   */
+  serve(params: WsPathParams, url: URL, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | void;
+}
+
+/** One router per HTTP server, whoever mounts on it first; dropped when its last route is removed. */
+const routers = new WeakMap<Server, UpgradeRouter>();
+
+/**
+ * The one `upgrade` listener of one HTTP server: picks the route by path (static paths by
+ * Map, parameterized ones in the order they were added) and hands the request over.
+ * No route at the path: a real 404.
  */
 export class UpgradeRouter {
-  private readonly statics = new Map<string, GatewayPlan>();
-  private readonly dynamic: GatewayPlan[] = [];
-  private readonly shapes = new Map<string, GatewayPlan>();
+  private readonly statics = new Map<string, UpgradeRoute>();
+  private readonly dynamic: UpgradeRoute[] = [];
+  private readonly shapes = new Map<string, UpgradeRoute>();
   private attached = false;
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -32,45 +50,73 @@ export class UpgradeRouter {
       rejectUpgrade(socket, HttpStatus.BAD_REQUEST);
       return;
     }
-    const route = this.route(url.pathname);
-    if (route === null) {
+    const found = this.route(url.pathname);
+    if (found === null) {
       rejectUpgrade(socket, HttpStatus.NOT_FOUND, undefined, `[WSG_ERR_GATEWAY_NOT_FOUND] No WebSocket gateway at ${url.pathname}`);
       return;
     }
-    this.accept.run(route.plan, route.params, url, req, socket, head).catch((error: unknown) => {
-      this.logger.error(`[WSG_ERR_GATEWAY_HANDLER] ${route.plan.name}: upgrade failed`, error instanceof Error ? error.stack : String(error));
+    const { route, params } = found;
+    const failed = (error: unknown): void => {
+      route.logger.error(`[WSG_ERR_GATEWAY_HANDLER] ${route.name}: upgrade failed`, error instanceof Error ? error.stack : String(error));
       if (!socket.destroyed) rejectUpgrade(socket, HttpStatus.INTERNAL_SERVER_ERROR);
-    });
+    };
+    let pending: Promise<void> | void;
+    try {
+      pending = route.serve(params, url, req, socket, head);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (pending !== undefined) pending.catch(failed);
   };
 
-  constructor(
-    readonly server: Server,
-    private readonly accept: AcceptPhase,
-    private readonly logger: LoggerService,
-  ) {}
+  constructor(readonly server: Server) {}
 
-  get plans(): readonly GatewayPlan[] {
+  /** The router of `server`, created on first use: native gateways and adapter servers share it. */
+  static of(server: Server): UpgradeRouter {
+    let router = routers.get(server);
+    if (router === undefined) {
+      router = new UpgradeRouter(server);
+      routers.set(server, router);
+    }
+    return router;
+  }
+
+  get routes(): readonly UpgradeRoute[] {
     return [...this.shapes.values()];
   }
 
-  /** Adds a gateway; two gateways with the same path shape on one server is a bootstrap error. */
-  add(plan: GatewayPlan): void {
-    const { matcher } = plan.options;
+  /** Adds a route; two routes with the same path shape on one server is a bootstrap error. */
+  add(route: UpgradeRoute): void {
+    const { matcher } = route;
     const existing = this.shapes.get(matcher.shape);
     if (existing !== undefined) {
-      throw new GatewayError('WSG_ERR_GATEWAY_DUPLICATE_PATH', `${existing.name} and ${plan.name} are both mounted at ${matcher.path} on one server`);
+      throw new GatewayError('WSG_ERR_GATEWAY_DUPLICATE_PATH', `${existing.name} and ${route.name} are both mounted at ${matcher.path} on one server`);
     }
-    this.shapes.set(matcher.shape, plan);
-    if (matcher.isStatic) this.statics.set(matcher.path, plan);
-    else this.dynamic.push(plan);
+    this.shapes.set(matcher.shape, route);
+    if (matcher.isStatic) this.statics.set(matcher.path, route);
+    else this.dynamic.push(route);
   }
 
-  route(pathname: string): { plan: GatewayPlan; params: WsPathParams } | null {
-    const plan = this.statics.get(normalizePathname(pathname));
-    if (plan !== undefined) return { plan, params: plan.options.matcher.match(pathname)! };
+  /** Removes a route; with the last one gone the router stops listening and is forgotten. */
+  remove(route: UpgradeRoute): void {
+    const { matcher } = route;
+    if (this.shapes.get(matcher.shape) !== route) return;
+    this.shapes.delete(matcher.shape);
+    if (matcher.isStatic) this.statics.delete(matcher.path);
+    else this.dynamic.splice(this.dynamic.indexOf(route), 1);
+    if (this.shapes.size === 0) {
+      this.detach();
+      if (routers.get(this.server) === this) routers.delete(this.server);
+    }
+  }
+
+  route(pathname: string): { route: UpgradeRoute; params: WsPathParams } | null {
+    const route = this.statics.get(normalizePathname(pathname));
+    if (route !== undefined) return { route, params: route.matcher.match(pathname)! };
     for (const candidate of this.dynamic) {
-      const params = candidate.options.matcher.match(pathname);
-      if (params !== null) return { plan: candidate, params };
+      const params = candidate.matcher.match(pathname);
+      if (params !== null) return { route: candidate, params };
     }
     return null;
   }

@@ -20,7 +20,7 @@ import type { ResolvedWsGateModuleOptions } from './module-options.js';
 import { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
 import { nestContainerOf } from './nest-container.js';
 import { isGatewayClass, PlanCompiler } from './plan-compiler.js';
-import { UpgradeRouter } from './upgrade-router.js';
+import { UpgradeRouter, type UpgradeRoute } from './upgrade-router.js';
 
 /**
  * Brings gateways up and down with the application: at bootstrap it discovers `@WsGateway`
@@ -32,6 +32,7 @@ import { UpgradeRouter } from './upgrade-router.js';
 export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown, AcceptContext {
   readonly logger = new Logger('WsGate');
   private readonly routers: UpgradeRouter[] = [];
+  private readonly mounted: Array<{ readonly router: UpgradeRouter; readonly route: UpgradeRoute }> = [];
   private readonly ownServers: Server[] = [];
   private readonly runners = new Set<ConnectionRunner>();
   private _closing = false;
@@ -89,8 +90,12 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
     }
     for (const [port, group] of byPort) {
       const server = port === null ? this.applicationServer(group) : createOwnServer();
-      const router = new UpgradeRouter(server, accept, this.logger);
-      for (const plan of group) router.add(plan);
+      const router = UpgradeRouter.of(server);
+      for (const plan of group) {
+        const route = planRoute(plan, accept, this.logger);
+        router.add(route);
+        this.mounted.push({ router, route });
+      }
       this.routers.push(router);
       if (port !== null) {
         this.ownServers.push(server);
@@ -110,7 +115,10 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const router of this.routers) router.detach();
+    // Only our own routes: a WsGateAdapter may still be mounted on the same server.
+    for (const { router, route } of this.mounted) router.remove(route);
+    this.mounted.length = 0;
+    this.routers.length = 0;
     await Promise.all(
       this.ownServers.map(
         (server) =>
@@ -148,11 +156,21 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
   }
 }
 
+/** A native gateway as the shared upgrade router sees it. */
+function planRoute(plan: GatewayPlan, accept: AcceptPhase, logger: Logger): UpgradeRoute {
+  return Object.freeze({
+    name: plan.name,
+    matcher: plan.options.matcher,
+    logger,
+    serve: (params, url, req, socket, head) => accept.run(plan, params, url, req, socket, head),
+  } satisfies UpgradeRoute);
+}
+
 /** RFC 9110 §15.5.22; missing from Nest's HttpStatus. */
 const UPGRADE_REQUIRED = 426;
 
 /** A server of its own answers plain HTTP with 426: only upgrades are served there. */
-function createOwnServer(): Server {
+export function createOwnServer(): Server {
   return createServer((_req, res) => {
     res.writeHead(UPGRADE_REQUIRED, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
     res.end('Upgrade Required');

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+
+/**
+ * What gateways saw, per application (a provider, so each app has its own), and a way to
+ * wait until they saw it: hooks like handleDisconnect run after the client's own events.
+ */
+@Injectable()
+export class Journal {
+  private readonly entries = new Map<string, unknown[]>();
+  private readonly waiters: Array<{ kind: string; count: number; resolve: () => void }> = [];
+
+  record(kind: string, value: unknown): void {
+    const list = this.entries.get(kind) ?? [];
+    list.push(value);
+    this.entries.set(kind, list);
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!;
+      if (waiter.kind === kind && list.length >= waiter.count) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  all<T = unknown>(kind: string): T[] {
+    return [...((this.entries.get(kind) as T[] | undefined) ?? [])];
+  }
+
+  /** Resolves with every entry of `kind` once there are at least `count`. */
+  async wait<T = unknown>(kind: string, count: number): Promise<T[]> {
+    if ((this.entries.get(kind)?.length ?? 0) < count) {
+      await new Promise<void>((resolve) => this.waiters.push({ kind, count, resolve }));
+    }
+    return this.all<T>(kind);
+  }
+
+  clear(kind: string): void {
+    this.entries.delete(kind);
+  }
+}

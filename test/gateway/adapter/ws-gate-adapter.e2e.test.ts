@@ -1,0 +1,377 @@
+import { describe, it, expect, beforeAll, afterAll, beforeEach } from '@jest/globals';
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import { Module } from '@nestjs/common';
+import { CloseCode } from '../../../lib/frames/close-codes.js';
+import { OnMessage, WsGateAdapter, WsGateClient, WsGateModule, WsGateway, type WsCloseReason, type WsGateServer } from '../../../lib/gateway/index.js';
+import { CaptureLogger } from '../support/capture-logger.js';
+import { PLATFORMS } from '../support/nest-app.js';
+import { waitFor } from '../support/wait-for.js';
+import { WsTestClient } from '../support/ws-client.js';
+import { freePort, startAdapterApp, type AdapterApp } from './support/adapter-app.js';
+import { Journal } from './support/journal.js';
+import { ChatGateway } from './support/parity-gateways.js';
+import { Gates, WSGATE_GATEWAYS } from './support/wsgate-gateways.js';
+
+// What only WsGateAdapter does: its options (set per gateway in @WebSocketGateway, or for all
+// in the adapter's), the shared upgrade router, and the client's surface beyond ws.
+
+function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+function serverOf(app: INestApplication, path: string): WsGateServer {
+  const gateway = WSGATE_GATEWAYS.find((g) => (Reflect.getMetadata('websockets:gateway_options', g) as { path?: string } | undefined)?.path === path);
+  return (app.get(gateway!) as { server: WsGateServer }).server;
+}
+
+function onlyClient(server: WsGateServer): WsGateClient {
+  expect(server.clients.size).toBe(1);
+  return [...server.clients][0]!;
+}
+
+@WebSocketGateway({ path: '/closable' })
+class ClosableGateway {
+  @WebSocketServer() server!: WsGateServer;
+  @SubscribeMessage('echo')
+  echo(@MessageBody() data: unknown) {
+    return { event: 'echo', data };
+  }
+}
+
+describe('WsGateAdapter options and surface', () => {
+  let started: AdapterApp;
+  let journal: Journal;
+  let gates: Gates;
+  let adapter: WsGateAdapter;
+  const logger = new CaptureLogger();
+  let ownPort = 0;
+  let ownGateway: Type<{ server: WsGateServer }>;
+
+  beforeAll(async () => {
+    ownPort = await freePort();
+    @WebSocketGateway(ownPort, { path: '/own', host: '127.0.0.1' })
+    class OwnGateway {
+      @WebSocketServer() server!: WsGateServer;
+    }
+    started = await startAdapterApp('express', {
+      adapter: (app, options) => (adapter = new WsGateAdapter(app, options)),
+      providers: [...WSGATE_GATEWAYS, ChatGateway, ClosableGateway, OwnGateway],
+      logger,
+    });
+    journal = started.app.get(Journal);
+    gates = started.app.get(Gates);
+    ownGateway = OwnGateway;
+  });
+
+  afterAll(async () => {
+    await started?.app.close();
+  });
+
+  beforeEach(() => gates.reset());
+
+  describe('upgrade routing', () => {
+    it('answers an upgrade to a path no gateway serves with 404 WSG_ERR_GATEWAY_NOT_FOUND', async () => {
+      const refused = await WsTestClient.refused(started.url('/nowhere'));
+      expect(refused.status).toBe(404);
+      expect(refused.body).toContain('WSG_ERR_GATEWAY_NOT_FOUND');
+    });
+
+    it('serves the application and every gateway path through one upgrade listener', () => {
+      expect(started.app.getHttpServer().listenerCount('upgrade')).toBe(1);
+    });
+
+    it('answers plain HTTP on a port of its own with 426', async () => {
+      expect((await httpGet(ownPort, '/own')).status).toBe(426);
+    });
+
+    it('address() gives the application server, or the port of its own', () => {
+      expect((serverOf(started.app, '/racing').address() as { port: number }).port).toBe(started.port);
+      expect(started.app.get(ownGateway).server.address()).toMatchObject({ address: '127.0.0.1', port: ownPort });
+    });
+
+    it('server.close(cb): new upgrades get 503, open clients stay until they leave, then cb runs', async () => {
+      const server = started.app.get(ClosableGateway).server;
+      const client = await WsTestClient.connect(started.url('/closable'));
+      const closed = new Promise<Error | undefined>((resolve) => server.close(resolve));
+      expect((await WsTestClient.refused(started.url('/closable'))).status).toBe(503);
+      client.emit('echo', 'still here');
+      expect(await client.nextJson()).toEqual({ event: 'echo', data: 'still here' });
+      await client.close();
+      expect(await closed).toBeUndefined();
+    });
+  });
+
+  describe('ordered', () => {
+    it('default (platform-ws): a later message is handled while an earlier handler waits', async () => {
+      const client = await WsTestClient.connect(started.url('/racing'));
+      client.emit('slow');
+      await gates.entered.promise;
+      client.emit('fast', 1);
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 1 });
+      gates.release.open();
+      expect(await client.nextJson()).toEqual({ event: 'slow' });
+      await client.close();
+    });
+
+    it('ordered: true handles one message at a time, replies in arrival order', async () => {
+      journal.clear('ordered:received');
+      const client = await WsTestClient.connect(started.url('/ordered'));
+      client.emit('slow');
+      await gates.entered.promise;
+      client.emit('fast', 1);
+      await journal.wait('ordered:received', 2);
+      expect(journal.all('ordered:fast')).toEqual([]);
+      gates.release.open();
+      expect(await client.takeJson(2)).toEqual([{ event: 'slow' }, { event: 'fast', data: 1 }]);
+      await client.close();
+    });
+  });
+
+  describe('limit maxMailbox', () => {
+    it('keeps reading below maxMailbox waiting messages, pauses at it, resumes once they are handled', async () => {
+      journal.clear('bounded:received');
+      const client = await WsTestClient.connect(started.url('/bounded'));
+      const serverClient = onlyClient(serverOf(started.app, '/bounded'));
+      client.emit('slow');
+      await gates.entered.promise;
+      expect(serverClient.connection.listenerCount('message')).toBe(1);
+      client.emit('fast', 1);
+      await journal.wait('bounded:received', 2);
+      expect(serverClient.connection.listenerCount('message')).toBe(0);
+      client.emit('fast', 2);
+      client.emit('fast', 3);
+      gates.release.open();
+      expect(await client.takeJson(4)).toEqual([{ event: 'slow' }, ...[1, 2, 3].map((data) => ({ event: 'fast', data }))]);
+      expect(serverClient.connection.listenerCount('message')).toBe(1);
+      await client.close();
+    });
+  });
+
+  describe('onUnknownEvent', () => {
+    it("'error' answers an error event with WSG_ERR_GATEWAY_UNKNOWN_EVENT and keeps the connection", async () => {
+      const client = await WsTestClient.connect(started.url('/unknown-error'));
+      client.emit('nope', 1);
+      expect(await client.nextJson()).toEqual({ event: 'error', data: { code: 'WSG_ERR_GATEWAY_UNKNOWN_EVENT', message: 'No handler for event "nope"', event: 'nope' } });
+      client.emit('fast', 2);
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 2 });
+      await client.close();
+    });
+
+    it("'close' closes 1003, and the close reason carries WSG_ERR_GATEWAY_UNKNOWN_EVENT", async () => {
+      journal.clear('unknownClose:disconnect');
+      const client = await WsTestClient.connect(started.url('/unknown-close'));
+      client.emit('nope');
+      expect(await client.closed).toEqual({ code: CloseCode.UnsupportedData, reason: 'unknown event' });
+      const [reason] = await journal.wait<WsCloseReason>('unknownClose:disconnect', 1);
+      expect(reason).toMatchObject({ code: CloseCode.UnsupportedData, cause: 'protocol', error: { code: 'WSG_ERR_GATEWAY_UNKNOWN_EVENT', closeCode: CloseCode.UnsupportedData } });
+    });
+  });
+
+  describe('onUndecodable', () => {
+    it("'error' answers an error event with WSG_ERR_GATEWAY_UNDECODABLE for bad JSON and for JSON that is not an object", async () => {
+      const client = await WsTestClient.connect(started.url('/undecodable-error'));
+      client.send('{not json');
+      expect(await client.nextJson()).toMatchObject({ event: 'error', data: { code: 'WSG_ERR_GATEWAY_UNDECODABLE' } });
+      client.send('42');
+      expect(await client.nextJson()).toEqual({ event: 'error', data: { code: 'WSG_ERR_GATEWAY_UNDECODABLE', message: 'The message is not an object {"event", "data"}' } });
+      client.emit('fast', 3);
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 3 });
+      await client.close();
+    });
+
+    it("'ignore' on one gateway drops bad JSON even where unknown events are answered", async () => {
+      const client = await WsTestClient.connect(started.url('/unknown-error'));
+      client.send('{not json');
+      client.emit('fast', 4);
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 4 });
+      await client.close();
+    });
+
+    it("'close' closes 1007, and the close reason carries WSG_ERR_GATEWAY_UNDECODABLE", async () => {
+      journal.clear('undecodableClose:disconnect');
+      const client = await WsTestClient.connect(started.url('/undecodable-close'));
+      client.send('{not json');
+      expect(await client.closed).toEqual({ code: CloseCode.InvalidPayload, reason: 'undecodable message' });
+      const [reason] = await journal.wait<WsCloseReason>('undecodableClose:disconnect', 1);
+      expect(reason).toMatchObject({ code: CloseCode.InvalidPayload, cause: 'protocol', error: { code: 'WSG_ERR_GATEWAY_UNDECODABLE' } });
+    });
+  });
+
+  describe('limit maxSendQueue', () => {
+    it("sends a message whose frame is exactly maxSendQueue bytes; 1 B more closes 1013 (cause 'overflow', WSG_ERR_SEND_QUEUE_FULL)", async () => {
+      journal.clear('queue:blob');
+      journal.clear('queue:disconnect');
+      const client = await WsTestClient.connect(started.url('/queue'));
+      // 1020 B of text in a frame with a 4-byte header: 1024 B.
+      client.emit('blob', 1020);
+      expect(((await client.next()).data as string).length).toBe(1020);
+      expect(journal.all('queue:blob')).toEqual(['queued']);
+      client.emit('blob', 1021);
+      expect((await client.closed).code).toBe(CloseCode.TryAgainLater);
+      expect(journal.all('queue:blob')).toEqual(['queued', 'dropped']);
+      const [reason] = await journal.wait<WsCloseReason>('queue:disconnect', 1);
+      expect(reason).toMatchObject({ code: CloseCode.TryAgainLater, cause: 'overflow', error: { code: 'WSG_ERR_SEND_QUEUE_FULL' } });
+    });
+  });
+
+  describe('limit maxMessageSize (maxPayload in ws terms)', () => {
+    it("accepts exactly maxMessageSize bytes; 1 B more closes 1009, emits 'error' WSG_ERR_MESSAGE_TOO_LARGE on the client", async () => {
+      journal.clear('tiny:disconnect');
+      const client = await WsTestClient.connect(started.url('/tiny'));
+      const serverClient = onlyClient(serverOf(started.app, '/tiny'));
+      const errors: Array<{ code?: string }> = [];
+      serverClient.on('error', (error: Error) => errors.push(error as { code?: string }));
+      const base = JSON.stringify({ event: 'fast', data: '' }).length;
+      client.send(JSON.stringify({ event: 'fast', data: 'x'.repeat(64 - base) }));
+      expect((await client.nextJson()).event).toBe('fast');
+      client.send(JSON.stringify({ event: 'fast', data: 'x'.repeat(65 - base) }));
+      expect((await client.closed).code).toBe(CloseCode.MessageTooBig);
+      expect(errors.map((e) => e.code)).toEqual(['WSG_ERR_MESSAGE_TOO_LARGE']);
+      const [reason] = await journal.wait<WsCloseReason>('tiny:disconnect', 1);
+      expect(reason).toMatchObject({ code: CloseCode.MessageTooBig, cause: 'protocol' });
+      expect(logger.has('warn', 'WSG_ERR_MESSAGE_TOO_LARGE')).toBe(true);
+    });
+  });
+
+  describe("disconnectReason: 'detail'", () => {
+    it('gives handleDisconnect a WsCloseReason instead of the code', async () => {
+      journal.clear('detail:disconnect');
+      const client = await WsTestClient.connect(started.url('/detail'));
+      await client.close(1000, 'done');
+      expect(await journal.wait('detail:disconnect', 1)).toEqual([{ code: 1000, reason: 'done', wasClean: true, cause: 'client' }]);
+    });
+  });
+
+  describe('the client beyond ws', () => {
+    it("send() returns the engine's SendResult and calls back; after close it returns 'dropped' and the callback gets ws's error", async () => {
+      const client = await WsTestClient.connect(started.url('/detail'));
+      const serverClient = onlyClient(serverOf(started.app, '/detail'));
+      expect(WsGateClient.OPEN).toBe(1);
+      expect(serverClient.readyState).toBe(WsGateClient.OPEN);
+      expect((serverClient._socket as Socket).remoteAddress).toBe('127.0.0.1');
+      const sent = await new Promise<[string, Error | undefined]>((resolve) => {
+        const result = serverClient.send('hi', (error) => resolve([result, error]));
+      });
+      expect(sent).toEqual(['ok', undefined]);
+      expect((await client.next()).data).toBe('hi');
+      await client.close();
+      await waitFor(() => serverClient.readyState === WsGateClient.CLOSED, 'the server side to close');
+      const late = await new Promise<[string, Error | undefined]>((resolve) => {
+        const result = serverClient.send('late', (error) => resolve([result, error]));
+      });
+      expect(late[0]).toBe('dropped');
+      expect(late[1]?.message).toBe('WebSocket is not open: readyState 3 (CLOSED)');
+      // The ws client closed without a code: an empty close frame, reported as 1005.
+      expect(serverClient.closeReason).toEqual({ code: CloseCode.NoStatus, reason: '', wasClean: true, cause: 'client' });
+    });
+
+    it("emits 'ping' when the client pings, and reports negotiated extensions by name", async () => {
+      const client = await WsTestClient.connect(started.url('/deflate'));
+      const serverClient = onlyClient(serverOf(started.app, '/deflate'));
+      expect(serverClient.extensions).toBe('permessage-deflate');
+      const pinged = new Promise<Buffer>((resolve) => serverClient.once('ping', resolve));
+      client.socket.ping('are you there');
+      expect((await pinged).toString()).toBe('are you there');
+      client.emit('fast', 'z'.repeat(2000));
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 'z'.repeat(2000) });
+      await client.close();
+    });
+
+    it('closeClient() (a client that came before the application was ready) closes 1013', async () => {
+      const client = await WsTestClient.connect(started.url('/detail'));
+      adapter.closeClient(onlyClient(serverOf(started.app, '/detail')));
+      expect((await client.closed).code).toBe(CloseCode.TryAgainLater);
+    });
+  });
+
+  describe('ws options wsgate runs differently', () => {
+    it('warns at startup about a ws option it does not honour', () => {
+      expect(logger.has('warn', 'skipUTF8Validation: true is not supported')).toBe(true);
+    });
+  });
+});
+
+@WsGateway('/native')
+class NativeGateway {
+  @OnMessage('who')
+  who() {
+    return 'native';
+  }
+}
+
+@WebSocketGateway({ path: '/nest' })
+class NestGateway {
+  @SubscribeMessage('who')
+  who() {
+    return { event: 'who', data: 'nest' };
+  }
+}
+
+@WsGateway('/same')
+class NativeSameGateway {}
+
+@WebSocketGateway({ path: '/same' })
+class NestSameGateway {}
+
+describe.each(PLATFORMS)('WsGateAdapter beside native @WsGateway gateways on %s', (platform) => {
+  it('mounts both kinds in one upgrade router of the application server, and unmounts both at close', async () => {
+    const started = await startAdapterApp(platform, {
+      adapter: (app) => new WsGateAdapter(app),
+      imports: [WsGateModule.forRoot({ logRoutes: false })],
+      providers: [NativeGateway, NestGateway],
+    });
+    const server = started.app.getHttpServer();
+    expect(server.listenerCount('upgrade')).toBe(1);
+    const native = await WsTestClient.connect(started.url('/native'));
+    const nest = await WsTestClient.connect(started.url('/nest'));
+    native.emit('who');
+    nest.emit('who');
+    expect(await native.nextJson()).toEqual({ event: 'who', data: 'native' });
+    expect(await nest.nextJson()).toEqual({ event: 'who', data: 'nest' });
+    expect((await WsTestClient.refused(started.url('/neither'))).status).toBe(404);
+    await Promise.all([native.close(), nest.close()]);
+    await started.app.close();
+    expect(server.listenerCount('upgrade')).toBe(0);
+  });
+});
+
+describe('WsGateAdapter and a native gateway on one path', () => {
+  it('fails the bootstrap with WSG_ERR_GATEWAY_DUPLICATE_PATH', async () => {
+    @Module({ imports: [WsGateModule.forRoot({ logRoutes: false })], providers: [NativeSameGateway, NestSameGateway] })
+    class DuplicateModule {}
+    const app = await NestFactory.create(DuplicateModule, new ExpressAdapter(), { logger: false, abortOnError: false });
+    app.useWebSocketAdapter(new WsGateAdapter(app));
+    await expect(app.listen(0, '127.0.0.1')).rejects.toMatchObject({ code: 'WSG_ERR_GATEWAY_DUPLICATE_PATH' });
+    await app.close();
+    expect(app.getHttpServer().listenerCount('upgrade')).toBe(0);
+  });
+});
+
+describe("WsGateAdapter onShutdown: 'close'", () => {
+  it('closes every client 1001 and runs handleDisconnect before app.close() resolves', async () => {
+    const started = await startAdapterApp('express', {
+      adapter: (app) => new WsGateAdapter(app, { onShutdown: 'close' }),
+      providers: [Journal, ChatGateway],
+    });
+    const journal = started.app.get(Journal);
+    const clients = await Promise.all([1, 2].map(() => WsTestClient.connect(started.url('/chat'))));
+    await journal.wait('connect', 2);
+    await started.app.close();
+    expect(journal.all('disconnect')).toEqual([CloseCode.GoingAway, CloseCode.GoingAway]);
+    for (const client of clients) expect(await client.closed).toEqual({ code: CloseCode.GoingAway, reason: 'server shutting down' });
+  });
+});
