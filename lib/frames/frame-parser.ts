@@ -96,6 +96,7 @@ export class FrameParser {
   private pieces: Buffer[] = [];
   private accumulator: Buffer | null = null;
   private accumulatorLength = 0;
+  private accumulatorNext = SMALL_PIECE_BYTES;
   /** Created on the first text message that arrives in pieces. */
   private utf8: Utf8Validator | null = null;
   /** True while the text message in progress is validated piece by piece. */
@@ -378,8 +379,10 @@ export class FrameParser {
     let acc = this.accumulator;
     if (acc === null || acc.length - this.accumulatorLength < view.length) {
       this.sealAccumulator();
-      // Grows with the message (4 KiB, 8 KiB, … 256 KiB) so tiny fragments cost few buffers.
-      const size = Math.min(Math.max(SMALL_PIECE_BYTES, this.messageLength - view.length), MAX_ACCUMULATOR_BYTES);
+      // Doubles with each buffer this message needs (4 KiB, 8 KiB, … 256 KiB): tiny fragments
+      // cost few buffers, and one small tail piece of a large message costs a small one.
+      const size = Math.min(this.accumulatorNext, MAX_ACCUMULATOR_BYTES);
+      this.accumulatorNext = size * 2;
       acc = Buffer.allocUnsafe(Math.max(size, view.length));
       this.accumulator = acc;
       this.accumulatorLength = 0;
@@ -422,6 +425,7 @@ export class FrameParser {
     this.pieces = [];
     this.accumulator = null;
     this.accumulatorLength = 0;
+    this.accumulatorNext = SMALL_PIECE_BYTES;
     this.utf8?.reset();
     this.utf8Streaming = false;
     this.wholePiece = false;

@@ -73,27 +73,34 @@ export class ConnectionRunner implements ConnectionCore {
   private closeCause: { cause: WsCloseCause; error?: unknown } | null = null;
   private streams: Set<Stream> | null = null;
   private ended = false;
-  private resolveClosed!: (reason: WsCloseReason) => void;
+  /** Made on first use: most connections never have their `closed` awaited. */
+  private closedPromise: Promise<WsCloseReason> | null = null;
+  private settleClosed: ((reason: WsCloseReason) => void) | null = null;
+  private closedReason: WsCloseReason | null = null;
 
-  private readonly onMessage = (data: string | Buffer, isBinary: boolean): void => {
+  /** @internal Called through the shared engine listener below (no closure per connection). */
+  onEngineMessage(data: string | Buffer, isBinary: boolean): void {
     this.mailbox.push({ kind: 'message', data, isBinary });
     if (this.mailbox.messageCount >= this.plan.options.maxMailbox) this.stopListening();
     this.drainMailbox();
-  };
+  }
 
-  private readonly onEngineClose = (info: CloseInfo): void => {
+  /** @internal */
+  onEngineClose(info: CloseInfo): void {
     this.finish(this.reasonFrom(info));
-  };
+  }
 
-  private readonly afterBusy = (): void => {
+  /** @internal */
+  afterBusy(): void {
     this.busy = null;
     this.drainMailbox();
-  };
+  }
 
-  private readonly scheduledDrain = (): void => {
+  /** @internal */
+  scheduledDrain(): void {
     this.drainScheduled = false;
     this.drainMailbox();
-  };
+  }
 
   constructor(
     readonly plan: GatewayPlan,
@@ -102,13 +109,29 @@ export class ConnectionRunner implements ConnectionCore {
     private readonly context: RunnerContext,
   ) {
     this.instance = plan.instance;
-    const closed = new Promise<WsCloseReason>((resolve) => {
-      this.resolveClosed = resolve;
-    });
-    this.conn = new WsConnection(id, request, this, closed);
+    // randomUUID() builds a rope of 14 pieces; a flat copy keeps ~400 B less per connection.
+    this.conn = new WsConnection(flatString(id), request, this);
   }
 
   // ---- ConnectionCore ------------------------------------------------------------------
+
+  closed(): Promise<WsCloseReason> {
+    if (this.closedPromise === null) {
+      this.closedPromise =
+        this.closedReason !== null
+          ? Promise.resolve(this.closedReason)
+          : new Promise<WsCloseReason>((resolve) => {
+              this.settleClosed = resolve;
+            });
+    }
+    return this.closedPromise;
+  }
+
+  private resolveClosed(reason: WsCloseReason): void {
+    if (this.closedReason !== null) return;
+    this.closedReason = reason;
+    this.settleClosed?.(reason);
+  }
 
   get state(): WsConnectionState {
     if (this._state === 'open' && this.engine!.state !== 'open') return 'closing';
@@ -148,7 +171,7 @@ export class ConnectionRunner implements ConnectionCore {
     // be another connection's handler in the middle of its own work).
     if (!this.drainScheduled) {
       this.drainScheduled = true;
-      queueMicrotask(this.scheduledDrain);
+      queueMicrotask(() => this.scheduledDrain());
     }
   }
 
@@ -211,7 +234,9 @@ export class ConnectionRunner implements ConnectionCore {
   open(engine: WebSocketConnection): void {
     this.engine = engine;
     this._state = 'open';
-    engine.once('close', this.onEngineClose);
+    (engine as RunnerEngine)[kRunner] = this;
+    // 'close' is emitted once; on() avoids a once-wrapper per connection.
+    engine.on('close', engineOnClose);
     this.context.hub.register(this.conn);
     if (this.plan.init !== null) this.mailbox.push({ kind: 'init' });
     this.startListening();
@@ -234,13 +259,13 @@ export class ConnectionRunner implements ConnectionCore {
   private startListening(): void {
     if (this.listening) return;
     this.listening = true;
-    this.engine!.on('message', this.onMessage);
+    this.engine!.on('message', engineOnMessage);
   }
 
   private stopListening(): void {
     if (!this.listening) return;
     this.listening = false;
-    this.engine!.off('message', this.onMessage);
+    this.engine!.off('message', engineOnMessage);
   }
 
   private closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
@@ -318,7 +343,7 @@ export class ConnectionRunner implements ConnectionCore {
         if (item === undefined) break;
         const pending = this.handle(item);
         if (pending !== undefined) {
-          this.busy = pending.then(this.afterBusy);
+          this.busy = pending.then(() => this.afterBusy());
           break;
         }
       }
@@ -640,4 +665,20 @@ export class ConnectionRunner implements ConnectionCore {
       this.context.logger.error(`[${payload.code}] ${this.plan.name}: the codec could not encode the error answer`, String(error));
     }
   }
+}
+
+const kRunner = Symbol('wsgate.runner');
+type RunnerEngine = WebSocketConnection & { [kRunner]: ConnectionRunner };
+
+/** Shared engine listeners that find their runner on the engine connection. */
+function engineOnMessage(this: RunnerEngine, data: string | Buffer, isBinary: boolean): void {
+  this[kRunner].onEngineMessage(data, isBinary);
+}
+function engineOnClose(this: RunnerEngine, info: CloseInfo): void {
+  this[kRunner].onEngineClose(info);
+}
+
+/** A flat copy of a string (V8 keeps concatenations as ropes until something flattens them). */
+function flatString(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
 }

@@ -11,8 +11,12 @@ const COMPACT_AFTER = 1024;
  * A FIFO of mailbox items with counts per kind (the two kinds have separate bounds). An
  * array with a moving head: `shift()` on a long array would move every element each time.
  */
+/** The shared empty queue; never pushed to (push swaps in a fresh array first). */
+const NONE: MailboxItem[] = [];
+
 export class Mailbox {
-  private items: MailboxItem[] = [];
+  /** `NONE` while empty: an idle connection holds no array of its own. */
+  private items: MailboxItem[] = NONE;
   private head = 0;
   private messages = 0;
   private infos = 0;
@@ -30,6 +34,7 @@ export class Mailbox {
   }
 
   push(item: MailboxItem): void {
+    if (this.items === NONE) this.items = [];
     this.items.push(item);
     if (item.kind === 'message') this.messages++;
     else if (item.kind === 'info') this.infos++;
@@ -40,7 +45,7 @@ export class Mailbox {
     const item = this.items[this.head]!;
     this.head++;
     if (this.head === this.items.length) {
-      this.items.length = 0;
+      this.items = NONE;
       this.head = 0;
     } else if (this.head >= COMPACT_AFTER && this.head * 2 >= this.items.length) {
       this.items = this.items.slice(this.head);
@@ -52,7 +57,7 @@ export class Mailbox {
   }
 
   clear(): void {
-    this.items.length = 0;
+    this.items = NONE;
     this.head = 0;
     this.messages = 0;
     this.infos = 0;

@@ -24,6 +24,7 @@ export interface ConnectionCore {
   join(topic: string): void;
   leave(topic: string): void;
   topics(): ReadonlySet<string>;
+  closed(): Promise<WsCloseReason>;
 }
 
 /**
@@ -40,9 +41,12 @@ export class WsConnection<S = unknown> implements HubMember {
     readonly id: string,
     readonly request: WsUpgradeRequest,
     private readonly core: ConnectionCore,
-    /** Resolves once, after `@OnClose` ran, with why the connection ended. */
-    readonly closed: Promise<WsCloseReason>,
   ) {}
+
+  /** Resolves once, after `@OnClose` ran, with why the connection ended. */
+  get closed(): Promise<WsCloseReason> {
+    return this.core.closed();
+  }
 
   get state(): WsConnectionState {
     return this.core.state;
