@@ -35,6 +35,22 @@ export interface ConnectionOptions {
   idleTimeout?: number;
 }
 
+/** Every engine option name: layers above pick these out of their own option objects. */
+export const CONNECTION_OPTION_KEYS = [
+  'maxMessageSize',
+  'maxFrameSize',
+  'maxSendQueue',
+  'sendQueuePolicy',
+  'sendLowWaterMark',
+  'maxPendingPongs',
+  'maxReceiveQueue',
+  'acceptUnmaskedFrames',
+  'closeTimeout',
+  'pingInterval',
+  'pongTimeout',
+  'idleTimeout',
+] as const satisfies readonly (keyof ConnectionOptions)[];
+
 /** Options after defaults are applied and validated; frozen. */
 export type ResolvedConnectionOptions = Readonly<Required<ConnectionOptions>>;
 

@@ -1,4 +1,4 @@
-import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../frames/connection-options.js';
+import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../frames/connection-options.js';
 import { WsgError } from '../frames/errors.js';
 import type { PerMessageDeflateOptions } from '../frames/permessage-deflate.js';
 import { isCodecOption, resolveCodec, type WsCodec, type WsCodecOption } from './codec.js';
@@ -57,20 +57,7 @@ export interface ResolvedGatewayOptions {
   readonly connection: ResolvedConnectionOptions;
 }
 
-const CONNECTION_KEYS: ReadonlySet<string> = new Set([
-  'maxMessageSize',
-  'maxFrameSize',
-  'maxSendQueue',
-  'sendQueuePolicy',
-  'sendLowWaterMark',
-  'maxPendingPongs',
-  'maxReceiveQueue',
-  'acceptUnmaskedFrames',
-  'closeTimeout',
-  'pingInterval',
-  'pongTimeout',
-  'idleTimeout',
-]);
+const CONNECTION_KEYS: ReadonlySet<string> = new Set(CONNECTION_OPTION_KEYS);
 const GATEWAY_KEYS: ReadonlySet<string> = new Set([
   'path',
   'port',

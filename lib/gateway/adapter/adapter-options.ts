@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../../frames/connection-options.js';
+import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../../frames/connection-options.js';
 import { WsgError } from '../../frames/errors.js';
 import { PerMessageDeflate, type PerMessageDeflateOptions } from '../../frames/permessage-deflate.js';
 import { GatewayError } from '../errors.js';
@@ -108,20 +108,7 @@ const PARITY_DEFAULTS = Object.freeze({
   sendQueuePolicy: 'close',
 } satisfies ConnectionOptions);
 
-const CONNECTION_KEYS = [
-  'maxMessageSize',
-  'maxFrameSize',
-  'maxSendQueue',
-  'sendQueuePolicy',
-  'sendLowWaterMark',
-  'maxPendingPongs',
-  'maxReceiveQueue',
-  'acceptUnmaskedFrames',
-  'closeTimeout',
-  'pingInterval',
-  'pongTimeout',
-  'idleTimeout',
-] as const satisfies readonly (keyof ConnectionOptions)[];
+const CONNECTION_KEYS = CONNECTION_OPTION_KEYS;
 
 /** ws options wsgate does not honour, with what happens instead; a gateway setting one gets a warning. */
 const UNHONOURED: Readonly<Record<string, { readonly differs: (value: unknown) => boolean; readonly instead: string }>> = {
