@@ -13,7 +13,10 @@ import { GatewayError } from './errors.js';
 import type { GatewayPlan } from './gateway-plan.js';
 import { normalizeOrigin } from './gateway-options.js';
 import type { WsPathParams } from './path-matcher.js';
-import { snapshotUpgradeRequest } from './upgrade-request.js';
+import type { ExtendedConnectRequest } from '../http2/extended-connect.js';
+import { rememberConnectStream } from './connect-streams.js';
+import type { ExtendedConnectAdmission } from './upgrade-router.js';
+import { http1Source, snapshotUpgradeRequest } from './upgrade-request.js';
 
 /** The outcome of `@OnAccept`, normalized. */
 type Decision =
@@ -60,17 +63,11 @@ export class AcceptPhase {
       rejectUpgrade(socket, HttpStatus.FORBIDDEN, undefined, `[WSG_ERR_GATEWAY_ORIGIN] Origin ${origin} is not allowed`);
       return;
     }
-    const request = snapshotUpgradeRequest(req, url, params, offer.protocols);
+    const request = snapshotUpgradeRequest(http1Source(req), url, params, offer.protocols);
     const runner = new ConnectionRunner(plan, randomUUID(), request, this.context);
     this.context.started(runner);
 
-    let decision: Decision;
-    try {
-      if (plan.scope === 'connection') await this.resolveScope(plan, runner);
-      decision = plan.accept === null ? ACCEPT_AS_IS : this.decide(await runner.callAccept(), plan);
-    } catch (error) {
-      decision = this.refusalFor(error, plan);
-    }
+    let decision = await this.decideFor(plan, runner);
 
     if (socket.destroyed || !socket.writable) {
       runner.abandon('closed', { code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'io' });
@@ -111,6 +108,83 @@ export class AcceptPhase {
       // After the 101 only a close frame can answer (e.g. the hub was closed by the application).
       this.logFailure(error, plan);
       engine.close(CloseCode.InternalError, 'gateway unavailable');
+    }
+  }
+
+  /**
+   * The same phase for an RFC 8441 extended CONNECT (already checked by the intake): Origin,
+   * scope, `@OnAccept` with its enhancers, then a decision the intake answers with
+   * `:status 200` or the refusal; the runner opens over the stream once the 200 is out.
+   */
+  async runExtendedConnect(plan: GatewayPlan, params: WsPathParams, url: URL, connect: ExtendedConnectRequest): Promise<ExtendedConnectAdmission> {
+    const allowed = plan.options.allowedOrigins;
+    const origin = connect.headers.origin;
+    if (allowed !== null && typeof origin === 'string' && !allowed.has(normalizeOrigin(origin))) {
+      return { decision: { accept: false, status: HttpStatus.FORBIDDEN, body: `[WSG_ERR_GATEWAY_ORIGIN] Origin ${origin} is not allowed` } };
+    }
+    const socket = connect.stream.session?.socket;
+    const source = { url: connect.path, headers: connect.headers, remoteAddress: socket?.remoteAddress, remotePort: socket?.remotePort, road: 'h2' as const };
+    const request = snapshotUpgradeRequest(source, url, params, connect.protocols);
+    const runner = new ConnectionRunner(plan, randomUUID(), request, this.context);
+    this.context.started(runner);
+
+    let decision = await this.decideFor(plan, runner);
+    const stream = connect.stream;
+    if (stream.destroyed || stream.closed) {
+      runner.abandon('closed', { code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'io' });
+      return { decision: { accept: false, status: HttpStatus.BAD_REQUEST } };
+    }
+    if (this.context.closing) decision = { kind: 'deny', status: UNAVAILABLE, headers: undefined, body: undefined };
+    if (decision.kind === 'deny') {
+      runner.abandon('denied', { code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied' });
+      return {
+        decision: {
+          accept: false,
+          status: decision.status,
+          ...(decision.headers !== undefined ? { headers: decision.headers } : {}),
+          ...(decision.body !== undefined ? { body: decision.body } : {}),
+        },
+      };
+    }
+    const protocol = decision.protocol ?? plan.options.protocols.find((p) => connect.protocols.includes(p));
+    if (protocol !== undefined && !connect.protocols.includes(protocol)) {
+      const error = new GatewayError('WSG_ERR_GATEWAY_INVALID_COMMAND', `accept(): protocol "${protocol}" was not offered by the client`);
+      this.logFailure(error, plan);
+      runner.abandon('denied', { code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied', error });
+      return { decision: { accept: false, status: HttpStatus.INTERNAL_SERVER_ERROR } };
+    }
+    const state = decision.state;
+    return {
+      decision: {
+        accept: true,
+        ...(protocol !== undefined ? { protocol } : {}),
+        ...(decision.headers !== undefined ? { headers: decision.headers } : {}),
+        options: plan.options.connection,
+        perMessageDeflate: plan.options.perMessageDeflate,
+      },
+      opened: (engine) => {
+        rememberConnectStream(engine, stream);
+        runner.conn.data = state;
+        try {
+          runner.open(engine);
+        } catch (error) {
+          this.logFailure(error, plan);
+          engine.close(CloseCode.InternalError, 'gateway unavailable');
+        }
+      },
+      aborted: (error) => {
+        runner.abandon('closed', { code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'io', ...(error !== null && error !== undefined ? { error } : {}) });
+      },
+    };
+  }
+
+  /** Scope, then `@OnAccept` (or accept as is), normalized; a failure becomes a refusal. */
+  private async decideFor(plan: GatewayPlan, runner: ConnectionRunner): Promise<Decision> {
+    try {
+      if (plan.scope === 'connection') await this.resolveScope(plan, runner);
+      return plan.accept === null ? ACCEPT_AS_IS : this.decide(await runner.callAccept(), plan);
+    } catch (error) {
+      return this.refusalFor(error, plan);
     }
   }
 

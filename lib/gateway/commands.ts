@@ -32,6 +32,13 @@ export interface SendCommand {
   readonly [COMMAND]: 'send';
   readonly raw: string | Uint8Array;
 }
+export interface PushCommand {
+  readonly [COMMAND]: 'push';
+  readonly path: string;
+  /** Response headers of the pushed resource (`:status` defaults to 200). */
+  readonly headers: Readonly<Record<string, string | number>> | undefined;
+  readonly body: string | Uint8Array | undefined;
+}
 export interface CloseCommand {
   readonly [COMMAND]: 'close';
   readonly code: number;
@@ -41,7 +48,7 @@ export interface CloseCommand {
 /** What `@OnAccept` may return (besides `true`, `false` and nothing). */
 export type WsAcceptCommand = AcceptCommand | DenyCommand;
 /** What message, info, init and close handlers may return (besides plain reply values). */
-export type WsMessageCommand = ReplyCommand | EmitCommand | SendCommand | CloseCommand;
+export type WsMessageCommand = ReplyCommand | EmitCommand | SendCommand | CloseCommand | PushCommand;
 export type WsCommand = WsAcceptCommand | WsMessageCommand;
 export type WsCommandKind = WsCommand[typeof COMMAND];
 
@@ -113,4 +120,27 @@ export function close(code: number, reason = ''): CloseCommand {
     throw invalid(`close(): reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes`);
   }
   return Object.freeze({ [COMMAND]: 'close' as const, code, reason });
+}
+
+/**
+ * HTTP/2 server push (RFC 9113 §8.4) from a gateway: on a connection opened by RFC 8441
+ * extended CONNECT, a PUSH_PROMISE for `path` on the WebSocket's CONNECT stream, answered with
+ * `headers` and `body`, for clients that accept pushes (browsers do not). Elsewhere — an
+ * HTTP/1.1 upgrade, a client that disabled push, too many pushes open — nothing is sent and
+ * the outcome is `'refused'` (logged at debug). Pushes do not wait for each other or for
+ * later commands. For the outcome, use `WsGatePush.toConnection()`.
+ */
+export function push(path: string, headers?: Record<string, string | number>, body?: string | Uint8Array): PushCommand {
+  if (typeof path !== 'string' || !path.startsWith('/')) throw invalid(`push(): path must be origin-form ('/…'), got ${JSON.stringify(path)}`);
+  if (headers !== undefined && (headers === null || typeof headers !== 'object')) throw invalid('push(): headers must be an object');
+  if (headers !== undefined) {
+    for (const [name, value] of Object.entries(headers)) {
+      if (!/^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(name) || (typeof value !== 'string' && typeof value !== 'number') || /[\x00-\x08\x0a-\x1f\x7f]/.test(String(value))) {
+        // node:http2 passes control characters in values to the wire, where the client resets the stream.
+        throw invalid(`push(): header "${name}" is not a lower-case HTTP/2 header name with a value free of control characters`);
+      }
+    }
+  }
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) throw invalid('push(): body must be a string or a Uint8Array');
+  return Object.freeze({ [COMMAND]: 'push' as const, path, headers: headers === undefined ? undefined : Object.freeze({ ...headers }), body });
 }

@@ -14,11 +14,15 @@ import type { HandlerChain, HandlerChainFactory } from './handler-chain.js';
 import { LifecyclePattern } from './handler-patterns.js';
 import { Mailbox, type MailboxItem } from './mailbox.js';
 import type { WsUpgradeRequest } from './upgrade-request.js';
+import type { PushCommand } from './commands.js';
+import type { WsGatePush } from './ws-gate-push.js';
 import { WsConnection, type ConnectionCore, type WsConnectionState } from './ws-connection.js';
 
 /** What every connection of an application shares. */
 export interface RunnerContext {
   readonly hub: WsHub;
+  /** Runs `push()` commands on the connection's HTTP/2 CONNECT stream. */
+  readonly push: WsGatePush;
   readonly chains: HandlerChainFactory;
   readonly logger: LoggerService;
   /** Called once per connection, after `@OnClose` ran (or when a pending one is dropped). */
@@ -491,6 +495,10 @@ export class ConnectionRunner implements ConnectionCore {
       }
       case 'send':
         this.deliver((command as { raw: string | Uint8Array }).raw);
+        return;
+      case 'push':
+        // Fire and forget: a push never holds the mailbox; WsGatePush logs its failures.
+        void this.context.push.runCommand(this.engine, command as PushCommand, this.plan.name);
         return;
       case 'close': {
         const { code, reason } = command as { code: number; reason: string };

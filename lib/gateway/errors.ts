@@ -28,6 +28,9 @@ export const GatewayErrorCode = {
   WSG_ERR_GATEWAY_MAILBOX_FULL: 'More than maxMailbox info deliveries waited for one connection; it is closed 1013',
   WSG_ERR_GATEWAY_HANDLER: 'A handler threw or rejected with something other than WsException or HttpException',
   WSG_ERR_GATEWAY_NOT_OPEN: 'send/emit/close/join was called on a connection that is not open',
+  WSG_ERR_DECORATOR_PUSH_PATHS: '@PushResources got something other than a non-empty array of origin-form paths (\'/…\') or { path, as } links',
+  WSG_ERR_GATEWAY_PUSH_NOT_H2: 'promise() on a request or connection that did not come over HTTP/2; push() and the push command answer \'refused\' there instead',
+  WSG_ERR_GATEWAY_PUSH_FAILED: 'A push command or @PushResources could not push (headers HTTP/2 cannot carry, the loader threw); logged, the handler still runs',
   WSG_ERR_GATEWAY_NEST_VERSION: 'The installed @nestjs/core lacks an internal wsgate relies on (ModuleRef container); versions do not match',
 } as const;
 export type GatewayErrorCode = keyof typeof GatewayErrorCode;

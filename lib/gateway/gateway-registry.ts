@@ -28,6 +28,7 @@ export interface WsRouteInfo {
 export class WsGatewayRegistry {
   private _plans: readonly GatewayPlan[] = Object.freeze([]);
   private readonly addresses = new Map<GatewayPlan, AddressInfo>();
+  private _http2Address: AddressInfo | null = null;
   private readonly counts = new Map<GatewayPlan, number>();
 
   /** Every compiled gateway; empty until the application has bootstrapped. */
@@ -97,6 +98,16 @@ export class WsGatewayRegistry {
   /** @internal Set once by the runtime at bootstrap. */
   setPlans(plans: readonly GatewayPlan[]): void {
     this._plans = Object.freeze([...plans]);
+  }
+
+  /** The bound address of the HTTP/2 server `WsGateModule.forRoot({ http2 })` started; null without one. */
+  get http2Address(): AddressInfo | null {
+    return this._http2Address;
+  }
+
+  /** @internal */
+  setHttp2Address(address: AddressInfo | null): void {
+    this._http2Address = address;
   }
 
   /** @internal */

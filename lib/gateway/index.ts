@@ -22,6 +22,7 @@ export {
   emit,
   send,
   close,
+  push,
   isCommand,
   type WsCommand,
   type WsAcceptCommand,
@@ -32,7 +33,12 @@ export {
   type EmitCommand,
   type SendCommand,
   type CloseCommand,
+  type PushCommand,
 } from './commands.js';
+export { Push, PushResources } from './decorators/push.decorators.js';
+export { WsGatePush, RequestPusher, type PushResourceOutcome } from './ws-gate-push.js';
+export { PushInterceptor } from './push-interceptor.js';
+export { fileLoader } from './push-file-loader.js';
 export { WsConnection, ReadyState, type WsConnectionState } from './ws-connection.js';
 export type { WsCloseReason, WsCloseCause } from './close-reason.js';
 export type { WsUpgradeRequest } from './upgrade-request.js';
@@ -49,7 +55,7 @@ export { GatewayLimits } from './gateway-limits.js';
 export type { GatewayPlan, HandlerPlan, EnhancerSummary } from './gateway-plan.js';
 export { WsGatewayRegistry, type WsRouteInfo } from './gateway-registry.js';
 export { WsGateModule, type WsGateModuleAsyncOptions } from './ws-gate.module.js';
-export type { WsGateModuleOptions, ResolvedWsGateModuleOptions } from './module-options.js';
+export type { WsGateModuleOptions, ResolvedWsGateModuleOptions, WsGateHttp2Options, WsGatePushOptions } from './module-options.js';
 export { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
 export { LifecyclePattern } from './handler-patterns.js';
 export { WsParamType } from './param-type.js';

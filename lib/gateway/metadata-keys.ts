@@ -22,3 +22,6 @@ export const NEST_SCOPE_OPTIONS_METADATA = 'scope:options';
 
 /** Nest's key for parameter records of custom decorators made by `createParamDecorator()`. */
 export const NEST_CUSTOM_PARAM_MARK = '__customRouteArgs__';
+
+/** Controller method function → frozen `PushLink[]`, written by `@PushResources`. */
+export const PUSH_RESOURCES_METADATA = Symbol('wsgate:push-resources');

@@ -1,8 +1,16 @@
 import type { IncomingMessage, Server } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@nestjs/common';
 import { HttpStatus } from '@nestjs/common';
 import { rejectUpgrade } from '../frames/handshake.js';
+import type { WebSocketConnection } from '../frames/websocket-connection.js';
+import {
+  ExtendedConnectIntake,
+  type ExtendedConnectDecision,
+  type ExtendedConnectRequest,
+  type Http2AnyServer,
+} from '../http2/extended-connect.js';
 import { GatewayError } from './errors.js';
 import { normalizePathname, type PathMatcher, type WsPathParams } from './path-matcher.js';
 
@@ -24,6 +32,29 @@ export interface UpgradeRoute {
    * is logged and, if the socket is still open, answered 500.
    */
   serve(params: WsPathParams, url: URL, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | void;
+  /**
+   * Decides an RFC 8441 extended CONNECT (already checked against RFC 8441 / RFC 6455) on an
+   * HTTP/2 server. A throw or rejection is logged and answered 500.
+   */
+  serveExtendedConnect(params: WsPathParams, url: URL, request: ExtendedConnectRequest): Promise<ExtendedConnectAdmission> | ExtendedConnectAdmission;
+}
+
+/** A route's answer to an extended CONNECT: the decision, and what becomes of the stream. */
+export interface ExtendedConnectAdmission {
+  readonly decision: ExtendedConnectDecision;
+  /** The 200 went out: the engine runs over the stream. Only after an accepting decision. */
+  opened?(engine: WebSocketConnection): void;
+  /** An accepting decision that never became a connection: the stream went away or the 200 failed. */
+  aborted?(error: unknown): void;
+}
+
+/** Servers from `node:http2` (`createSecureServer`, Fastify's `http2: true`) take extended CONNECTs. */
+function isHttp2Server(server: Server): boolean {
+  return typeof (server as unknown as { updateSettings?: unknown }).updateSettings === 'function';
+}
+
+function notFound(pathname: string): ExtendedConnectDecision {
+  return { accept: false, status: HttpStatus.NOT_FOUND, body: `[WSG_ERR_GATEWAY_NOT_FOUND] No WebSocket gateway at ${pathname}` };
 }
 
 /** One router per HTTP server, whoever mounts on it first; dropped when its last route is removed. */
@@ -39,6 +70,51 @@ export class UpgradeRouter {
   private readonly dynamic: UpgradeRoute[] = [];
   private readonly shapes = new Map<string, UpgradeRoute>();
   private attached = false;
+  /** RFC 8441 on an HTTP/2 server; null on HTTP/1.1 servers and while detached. */
+  private intake: ExtendedConnectIntake | null = null;
+  /** Accepted CONNECTs waiting for their 200, by stream. */
+  private readonly admitted = new Map<ServerHttp2Stream, ExtendedConnectAdmission>();
+
+  private readonly onExtendedConnect = async (request: ExtendedConnectRequest): Promise<ExtendedConnectDecision> => {
+    let url: URL;
+    try {
+      url = new URL(request.path, URL_BASE);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      return { accept: false, status: HttpStatus.BAD_REQUEST };
+    }
+    const found = this.route(url.pathname);
+    if (found === null) return notFound(url.pathname);
+    const { route, params } = found;
+    let admission: ExtendedConnectAdmission;
+    try {
+      admission = await route.serveExtendedConnect(params, url, request);
+    } catch (error) {
+      route.logger.error(`[WSG_ERR_GATEWAY_HANDLER] ${route.name}: extended CONNECT failed`, error instanceof Error ? error.stack : String(error));
+      return { accept: false, status: HttpStatus.INTERNAL_SERVER_ERROR };
+    }
+    const stream = request.stream;
+    if (admission.decision.accept) {
+      if (stream.destroyed || stream.closed) {
+        admission.aborted?.(null);
+      } else {
+        this.admitted.set(stream, admission);
+        stream.once('close', () => this.settleAdmission(stream, null));
+      }
+    }
+    return admission.decision;
+  };
+
+  private readonly onExtendedConnectOpen = (engine: WebSocketConnection, request: ExtendedConnectRequest): void => {
+    const admission = this.admitted.get(request.stream);
+    if (admission === undefined) return;
+    this.admitted.delete(request.stream);
+    admission.opened?.(engine);
+  };
+
+  private readonly onExtendedConnectRejected = (error: unknown, request: ExtendedConnectRequest | null): void => {
+    if (request !== null) this.settleAdmission(request.stream, error);
+  };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     let url: URL;
@@ -121,15 +197,38 @@ export class UpgradeRouter {
     return null;
   }
 
+  /**
+   * Starts listening. On an HTTP/2 server this also answers extended CONNECTs and turns
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL on for sessions that start from now (RFC 8441 §3):
+   * servers made by Fastify or Nest do not advertise it themselves.
+   */
   attach(): void {
     if (this.attached) return;
     this.attached = true;
     this.server.on('upgrade', this.onUpgrade);
+    if (isHttp2Server(this.server)) {
+      const server = this.server as unknown as Http2AnyServer;
+      server.updateSettings({ enableConnectProtocol: true });
+      const intake = new ExtendedConnectIntake(server, { accept: this.onExtendedConnect });
+      intake.on('connection', this.onExtendedConnectOpen);
+      intake.on('rejected', this.onExtendedConnectRejected);
+      this.intake = intake;
+    }
   }
 
   detach(): void {
     if (!this.attached) return;
     this.attached = false;
     this.server.off('upgrade', this.onUpgrade);
+    // Open connections belong to their gateways, which close them; only intake stops.
+    this.intake?.detach();
+    this.intake = null;
+  }
+
+  private settleAdmission(stream: ServerHttp2Stream, error: unknown): void {
+    const admission = this.admitted.get(stream);
+    if (admission === undefined) return;
+    this.admitted.delete(stream);
+    admission.aborted?.(error);
   }
 }

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import { constants as h2, createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import {
   Inject,
   Injectable,
@@ -21,6 +23,8 @@ import { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
 import { nestContainerOf } from './nest-container.js';
 import { isGatewayClass, PlanCompiler } from './plan-compiler.js';
 import { UpgradeRouter, type UpgradeRoute } from './upgrade-router.js';
+import { WsGatePush } from './ws-gate-push.js';
+import { deleteHttp2Companion, setHttp2Companion } from './http2-companion.js';
 
 /**
  * Brings gateways up and down with the application: at bootstrap it discovers `@WsGateway`
@@ -34,6 +38,8 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private readonly routers: UpgradeRouter[] = [];
   private readonly mounted: Array<{ readonly router: UpgradeRouter; readonly route: UpgradeRoute }> = [];
   private readonly ownServers: Server[] = [];
+  /** The `http2` option's server, its sessions and HTTP/1.1 sockets (closed at shutdown). */
+  private http2Server: OwnHttp2Server | null = null;
   private readonly runners = new Set<ConnectionRunner>();
   private _closing = false;
   private _chains: HandlerChainFactory | null = null;
@@ -45,7 +51,18 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
     readonly hub: WsHub,
     private readonly registry: WsGatewayRegistry,
     @Inject(WSGATE_MODULE_OPTIONS) private readonly options: ResolvedWsGateModuleOptions,
-  ) {}
+    /** Runs gateways' `push()` commands (see `WsGatePush.runCommand`). */
+    readonly push: WsGatePush,
+  ) {
+    // Made now, not at bootstrap: Nest creates WsGateAdapter gateways before any lifecycle
+    // hook, and they mount on this server too (see http2-companion.ts).
+    const http2 = options.http2;
+    if (http2 !== null) {
+      this.http2Server = createOwnHttp2Server(http2.key, http2.cert);
+      const httpAdapter = adapterHost.httpAdapter as object | undefined;
+      if (httpAdapter !== undefined && httpAdapter !== null) setHttp2Companion(httpAdapter, this.http2Server.server as unknown as Server);
+    }
+  }
 
   get closing(): boolean {
     return this._closing;
@@ -80,7 +97,10 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
         }),
       );
     }
-    if (plans.length === 0) return;
+    if (plans.length === 0) {
+      await this.listenHttp2([]);
+      return;
+    }
     const accept = new AcceptPhase(this);
     const byPort = new Map<number | null, GatewayPlan[]>();
     for (const plan of plans) {
@@ -88,21 +108,24 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
       group.push(plan);
       byPort.set(plan.options.port, group);
     }
+    const http2 = this.options.http2;
     for (const [port, group] of byPort) {
-      const server = port === null ? this.applicationServer(group) : createOwnServer();
-      const router = UpgradeRouter.of(server);
-      for (const plan of group) {
-        const route = planRoute(plan, accept, this.logger);
-        router.add(route);
-        this.mounted.push({ router, route });
+      const servers: Server[] = [];
+      if (port !== null) servers.push(createOwnServer());
+      else {
+        const appServer = http2 === null ? this.applicationServer(group) : this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+        if (appServer !== undefined && typeof appServer.on === 'function') servers.push(appServer);
+        if (this.http2Server !== null) servers.push(this.http2Server.server as unknown as Server);
       }
-      this.routers.push(router);
+      for (const server of servers) this.mount(server, group, accept);
       if (port !== null) {
+        const server = servers[0]!;
         this.ownServers.push(server);
         const address = await this.listen(server, port, group);
         for (const plan of group) this.registry.setAddress(plan, address);
       }
     }
+    await this.listenHttp2(plans.filter((p) => p.options.port === null));
     this.registry.setPlans(plans);
     for (const router of this.routers) router.attach();
     if (this.options.logRoutes) this.logger.verbose?.(`WebSocket routes:\n${this.registry.formatRouteTable()}`);
@@ -112,6 +135,24 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this._closing = true;
     await Promise.all([...this.runners].map((runner) => runner.shutdown()));
     await this.hub.close();
+  }
+
+  /** Starts the `http2` option's port (also when only WsGateAdapter gateways use it). */
+  private async listenHttp2(group: readonly GatewayPlan[]): Promise<void> {
+    const http2 = this.options.http2;
+    if (this.http2Server === null || http2 === null) return;
+    const address = await this.listen(this.http2Server.server as unknown as Server, http2.port, group, http2.host);
+    this.registry.setHttp2Address(address);
+  }
+
+  private mount(server: Server, group: readonly GatewayPlan[], accept: AcceptPhase): void {
+    const router = UpgradeRouter.of(server);
+    for (const plan of group) {
+      const route = planRoute(plan, accept, this.logger);
+      router.add(route);
+      this.mounted.push({ router, route });
+    }
+    this.routers.push(router);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -129,6 +170,14 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
       ),
     );
     this.ownServers.length = 0;
+    const http2 = this.http2Server;
+    this.http2Server = null;
+    this.registry.setHttp2Address(null);
+    if (http2 !== null) {
+      const httpAdapter = this.adapterHost.httpAdapter as object | undefined;
+      if (httpAdapter !== undefined && httpAdapter !== null) deleteHttp2Companion(httpAdapter, http2.server as unknown as Server);
+      await http2.close();
+    }
   }
 
   private applicationServer(group: readonly GatewayPlan[]): Server {
@@ -142,13 +191,13 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
     return server;
   }
 
-  private listen(server: Server, port: number, group: readonly GatewayPlan[]): Promise<AddressInfo> {
+  private listen(server: Server, port: number, group: readonly GatewayPlan[], host = this.options.host): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
         reject(new GatewayError('WSG_ERR_GATEWAY_LISTEN', `${group.map((p) => p.name).join(', ')}: cannot listen on port ${port}: ${error.message}`, undefined, { cause: error }));
       };
       server.once('error', onError);
-      server.listen(port, this.options.host, () => {
+      server.listen(port, host, () => {
         server.off('error', onError);
         resolve(server.address() as AddressInfo);
       });
@@ -163,6 +212,7 @@ function planRoute(plan: GatewayPlan, accept: AcceptPhase, logger: Logger): Upgr
     matcher: plan.options.matcher,
     logger,
     serve: (params, url, req, socket, head) => accept.run(plan, params, url, req, socket, head),
+    serveExtendedConnect: (params, url, request) => accept.runExtendedConnect(plan, params, url, request),
   } satisfies UpgradeRoute);
 }
 
@@ -175,4 +225,46 @@ export function createOwnServer(): Server {
     res.writeHead(UPGRADE_REQUIRED, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
     res.end('Upgrade Required');
   });
+}
+
+/** The `http2` option's server: HTTP/2 and HTTP/1.1 (ALPN) on one TLS port, only for WebSockets. */
+interface OwnHttp2Server {
+  readonly server: Http2SecureServer;
+  close(): Promise<void>;
+}
+
+function createOwnHttp2Server(key: string | Buffer, cert: string | Buffer): OwnHttp2Server {
+  const server = createSecureServer({ key, cert, allowHTTP1: true, settings: { enableConnectProtocol: true } }, (req, res) => {
+    if (req.httpVersionMajor >= 2) {
+      res.writeHead(h2.HTTP_STATUS_BAD_REQUEST, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('WebSocket endpoint: open it with an extended CONNECT (RFC 8441)');
+      return;
+    }
+    res.writeHead(UPGRADE_REQUIRED, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'Upgrade' });
+    res.end('Upgrade Required');
+  });
+  const sessions = new Set<Http2Session>();
+  const sockets = new Set<TLSSocket>();
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        server.close(() => resolve());
+        // The gateways' connections are closed by now: what is left is idle.
+        for (const session of sessions) session.destroy();
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
 }

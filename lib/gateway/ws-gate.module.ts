@@ -1,9 +1,12 @@
 import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { PushService } from '../http2/push-service.js';
 import { WsHub } from '../hub/index.js';
 import { WsGatewayRegistry } from './gateway-registry.js';
 import { resolveModuleOptions, type ResolvedWsGateModuleOptions, type WsGateModuleOptions } from './module-options.js';
 import { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
+import { PushInterceptor } from './push-interceptor.js';
+import { WsGatePush } from './ws-gate-push.js';
 import { WsGateRuntime } from './ws-gate-runtime.js';
 
 /** What `WsGateModule.forRootAsync()` takes. */
@@ -19,9 +22,21 @@ const hubProvider = {
   inject: [WSGATE_MODULE_OPTIONS],
 };
 
+const pushServiceProvider = {
+  provide: PushService,
+  useFactory: (options: ResolvedWsGateModuleOptions): PushService => {
+    const { maxConcurrentPushes, earlyHints } = options.push;
+    return new PushService({
+      ...(maxConcurrentPushes !== undefined ? { maxConcurrentPushes } : {}),
+      ...(earlyHints !== undefined ? { earlyHints } : {}),
+    });
+  },
+  inject: [WSGATE_MODULE_OPTIONS],
+};
+
 /**
  * Import once in the root module. Finds every `@WsGateway` provider at bootstrap, mounts it,
- * and provides `WsHub` and `WsGatewayRegistry` to the whole application.
+ * and provides `WsHub`, `WsGatewayRegistry`, `PushService` and `WsGatePush` to the whole application.
  */
 @Module({})
 export class WsGateModule {
@@ -48,8 +63,8 @@ export class WsGateModule {
       module: WsGateModule,
       global: true,
       imports: [DiscoveryModule, ...imports],
-      providers: [...optionProviders, hubProvider, WsGatewayRegistry, WsGateRuntime],
-      exports: [WsHub, WsGatewayRegistry, WSGATE_MODULE_OPTIONS],
+      providers: [...optionProviders, hubProvider, pushServiceProvider, WsGatePush, PushInterceptor, WsGatewayRegistry, WsGateRuntime],
+      exports: [WsHub, WsGatewayRegistry, WSGATE_MODULE_OPTIONS, PushService, WsGatePush, PushInterceptor],
     };
   }
 }

@@ -289,6 +289,10 @@ async function loadAndRespond(pushed: PushedResponse, path: string, loader: Push
 function respondWith(pushed: PushedResponse, resource: PushResource): void {
   const hasBody = resource.body !== undefined && resource.body.length > 0;
   const hasTrailers = resource.trailers !== undefined && Object.keys(resource.trailers).length > 0;
+  if (!hasTrailers) {
+    pushed.sendWhole(resource.headers, resource.body);
+    return;
+  }
   const send = pushed.sendResponse(resource.headers, !hasBody && !hasTrailers);
   if (send.ended) return;
   if (hasBody) send.write(resource.body!);

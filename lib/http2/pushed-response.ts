@@ -89,6 +89,28 @@ export class PushedResponse implements PushSendStreamOwner {
     return new PushSendStream(this.stream, this, endOfStream);
   }
 
+  /**
+   * @internal A whole response at once, for `PushService` resources without trailers: no
+   * send stream and no wait for trailers (which costs an extra empty DATA frame). Same
+   * checks and errors as `sendResponse()`.
+   */
+  sendWhole(headers: OutgoingHttpHeaders = {}, body?: string | Uint8Array): void {
+    const reset = this.resetReason();
+    if (reset !== null) throw new Http2Error('WSG_ERR_H2_PUSH_RESET', `sendResponse() on a pushed stream that ${reset}`);
+    if (this.#state !== 'promised') {
+      throw new Http2Error('WSG_ERR_H2_PUSH_RESPONDED', `The push of ${this.path} already has a response`);
+    }
+    const hasBody = body !== undefined && body.length > 0;
+    const responseHeaders: OutgoingHttpHeaders = { [h2.HTTP2_HEADER_STATUS]: h2.HTTP_STATUS_OK, ...headers };
+    try {
+      this.stream.respond(responseHeaders, hasBody ? undefined : { endStream: true });
+    } catch (error) {
+      throw fromNodeHttp2Error(error, 'WSG_ERR_H2_INVALID_HEADERS', `Could not send the response for ${this.path}`);
+    }
+    this.#state = 'responding';
+    if (hasBody) this.stream.end(body);
+  }
+
   /** Resets the pushed stream (RST_STREAM). Idempotent; a no-op once the stream is gone. @defaultValue code CANCEL */
   sendReset(code: number = RstCode.Cancel): void {
     if (!isValidRstCode(code)) {

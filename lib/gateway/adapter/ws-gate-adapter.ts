@@ -7,6 +7,7 @@ import type { Observable } from 'rxjs';
 import { CloseCode } from '../../frames/close-codes.js';
 import { GatewayError } from '../errors.js';
 import { compilePath, type PathMatcher, type WsPathParams } from '../path-matcher.js';
+import { http2CompanionOf } from '../http2-companion.js';
 import { UpgradeRouter, type UpgradeRoute } from '../upgrade-router.js';
 import { createOwnServer } from '../ws-gate-runtime.js';
 import { resolveAdapterOptions, resolveServerOptions, unhonouredOptions, type WsGateAdapterOptions } from './adapter-options.js';
@@ -58,9 +59,13 @@ export class WsGateAdapter extends AbstractWsAdapter {
   private readonly mounted: Array<{ readonly router: UpgradeRouter; readonly route: UpgradeRoute }> = [];
   private readonly ownServers = new Map<number, Server>();
   private readonly anonymousServers: Server[] = [];
+  /** The application's HTTP adapter, when given the application: finds WsGateModule's HTTP/2 port. */
+  private readonly httpAdapter: object | null;
 
   constructor(appOrHttpServer?: INestApplicationContext | object, options?: WsGateAdapterOptions) {
     super(appOrHttpServer);
+    const getHttpAdapter = (appOrHttpServer as { getHttpAdapter?: () => object } | undefined)?.getHttpAdapter;
+    this.httpAdapter = typeof getHttpAdapter === 'function' ? (getHttpAdapter.call(appOrHttpServer) ?? null) : null;
     this.options = resolveAdapterOptions(options);
     for (const warning of unhonouredOptions(options)) this.logger.warn(`WsGateAdapter: ${warning}`);
   }
@@ -101,11 +106,17 @@ export class WsGateAdapter extends AbstractWsAdapter {
       matcher,
       logger: this.logger,
       serve: (_params: WsPathParams, _url: URL, req, socket, head) => wsServer.handleUpgrade(req, socket, head, (client) => wsServer.emit('connection', client, req)),
+      serveExtendedConnect: (_params: WsPathParams, _url: URL, request) =>
+        wsServer.handleExtendedConnect(request, (client, req) => wsServer.emit('connection', client, req)),
     } satisfies UpgradeRoute);
-    const router = UpgradeRouter.of(httpServer);
-    router.add(route);
-    router.attach();
-    this.mounted.push({ router, route });
+    // On the application's server, also on WsGateModule's HTTP/2 port when it runs one.
+    const companion = shared && this.httpAdapter !== null ? http2CompanionOf(this.httpAdapter) : undefined;
+    for (const server of companion === undefined ? [httpServer] : [httpServer, companion]) {
+      const router = UpgradeRouter.of(server);
+      router.add(route);
+      router.attach();
+      this.mounted.push({ router, route });
+    }
     this.servers.add(wsServer);
     return wsServer;
   }

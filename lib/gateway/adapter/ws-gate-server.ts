@@ -14,6 +14,9 @@ import {
   validateUpgradeRequest,
   type UpgradeOffer,
 } from '../../frames/handshake.js';
+import type { ExtendedConnectRequest } from '../../http2/extended-connect.js';
+import { rememberConnectStream } from '../connect-streams.js';
+import type { ExtendedConnectAdmission } from '../upgrade-router.js';
 import type { ResolvedServerOptions, WsVerifyClientInfo } from './adapter-options.js';
 import { WsGateClient, type ClientOwner } from './ws-gate-client.js';
 
@@ -29,6 +32,25 @@ function addedHeaders(lines: readonly string[], from: number): Record<string, st
     if (colon > 0) headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
   }
   return headers;
+}
+
+/**
+ * What gateways get as the handshake request on the HTTP/2 road: Node's compat request when
+ * the CONNECT came through the compat layer, else a stand-in with the same fields ws users read.
+ */
+function compatRequestOf(connect: ExtendedConnectRequest): IncomingMessage {
+  if (connect.compatRequest !== null) return connect.compatRequest as unknown as IncomingMessage;
+  const socket = connect.stream.session?.socket;
+  return {
+    url: connect.path,
+    method: 'CONNECT',
+    headers: connect.headers,
+    httpVersion: '2.0',
+    httpVersionMajor: 2,
+    httpVersionMinor: 0,
+    socket,
+    connection: socket,
+  } as unknown as IncomingMessage;
 }
 
 /**
@@ -163,6 +185,64 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
     const client = new WsGateClient(engine, this);
     this.clients.add(client);
     cb(client, req);
+  }
+
+  /**
+   * The same handshake for an RFC 8441 extended CONNECT (checked by the intake):
+   * `verifyClient`, subprotocol choice, then a decision the intake answers with `:status 200`
+   * or the refusal; `cb` runs once the 200 is out. `req` in `verifyClient`, `handleProtocols`
+   * and the `connection` event is Node's compat request for the stream (`httpVersion` '2.0').
+   * The `headers` event is HTTP/1.1's 101 lines and is not emitted on this road.
+   */
+  async handleExtendedConnect(connect: ExtendedConnectRequest, cb: ConnectCallback): Promise<ExtendedConnectAdmission> {
+    if (this.state !== 'running') return { decision: { accept: false, status: HttpStatus.SERVICE_UNAVAILABLE } };
+    const req = compatRequestOf(connect);
+    const verify = this.options.verifyClient;
+    if (verify !== null) {
+      const origin = connect.headers.origin;
+      const info: WsVerifyClientInfo = { origin: typeof origin === 'string' ? origin : undefined, secure: connect.stream.session?.encrypted === true, req };
+      const refusal = await new Promise<{ code: number; message: string | undefined; headers: Record<string, string> | undefined } | null>((resolve) => {
+        if (verify.length >= 2) {
+          (verify as (info: WsVerifyClientInfo, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void)(
+            info,
+            (verified, code, message, headers) => resolve(verified ? null : { code: code || HttpStatus.UNAUTHORIZED, message, headers }),
+          );
+        } else {
+          resolve((verify as (info: WsVerifyClientInfo) => boolean)(info) ? null : { code: HttpStatus.UNAUTHORIZED, message: undefined, headers: undefined });
+        }
+      });
+      if (refusal !== null) {
+        return {
+          decision: {
+            accept: false,
+            status: refusal.code,
+            ...(refusal.headers !== undefined ? { headers: refusal.headers } : {}),
+            ...(refusal.message !== undefined ? { body: refusal.message } : {}),
+          },
+        };
+      }
+    }
+    if (this.state !== 'running') return { decision: { accept: false, status: HttpStatus.SERVICE_UNAVAILABLE } };
+    const { options } = this;
+    let protocol: string | undefined;
+    if (connect.protocols.length > 0) {
+      const chosen = options.handleProtocols === null ? connect.protocols[0] : options.handleProtocols(new Set(connect.protocols), req);
+      if (chosen) protocol = chosen;
+    }
+    return {
+      decision: {
+        accept: true,
+        ...(protocol !== undefined ? { protocol } : {}),
+        options: options.connection,
+        perMessageDeflate: options.perMessageDeflate,
+      },
+      opened: (engine) => {
+        rememberConnectStream(engine, connect.stream);
+        const client = new WsGateClient(engine, this);
+        this.clients.add(client);
+        cb(client, req);
+      },
+    };
   }
 
   /** @internal */
