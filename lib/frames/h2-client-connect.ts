@@ -63,6 +63,8 @@ export function dialExtendedConnect(
     let settled = false;
     let stream: ClientHttp2Stream | null = null;
     const session: ClientHttp2Session = http2Connect(`${secure ? 'https' : 'http'}://${url.host}`, {
+      // A WebSocket client has no use for pushes; unread pushed streams would keep the session open.
+      settings: { enablePush: false },
       ...(secure ? { rejectUnauthorized: options.rejectUnauthorized, ...(options.ca !== undefined ? { ca: options.ca } : {}) } : {}),
     });
 
