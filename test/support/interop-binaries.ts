@@ -31,7 +31,8 @@ export function requireBinary(name: string, check: BinaryCheck): SuiteDeclarer {
   return describe.skip;
 }
 
-function executable(path: string): string | null {
+/** Null when `path` is an executable file, else why not (a BinaryCheck's answer). */
+export function executable(path: string): string | null {
   try {
     accessSync(path, fsConstants.X_OK);
     return null;

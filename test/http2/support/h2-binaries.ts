@@ -1,21 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import type { BinaryCheck } from '../../support/interop-binaries.js';
-import { PYTHON } from '../../support/interop-binaries.js';
+import { PYTHON, executable } from '../../support/interop-binaries.js';
 import { FIXTURES_DIR } from './tls-fixture.js';
 
 export const NGHTTP = '/usr/bin/nghttp';
 export const CURL = '/usr/bin/curl';
 export const OPENSSL = '/usr/bin/openssl';
-
-function executable(path: string): string | null {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return null;
-  } catch (error) {
-    return `${path} is not executable (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`;
-  }
-}
 
 /** /usr/bin/python3 exists and imports `h2` (Debian python3-h2). */
 export const pythonH2: BinaryCheck = () => {
