@@ -59,6 +59,8 @@ type State = (typeof State)[keyof typeof State];
 /** Fragment pieces shorter than this are copied into one growing buffer instead of kept as views. */
 const SMALL_PIECE_BYTES = 4096;
 const MAX_ACCUMULATOR_BYTES = 256 * 1024;
+/** Single-frame binary messages from this size are gathered whole before unmasking. */
+const GATHER_WHOLE_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 /** Length bytes are read and decoded at once, so one buffer serves every parser. */
 const scratch = Buffer.allocUnsafe(8);
@@ -211,6 +213,20 @@ export class FrameParser {
     return view;
   }
 
+  /** Takes exactly `n` buffered bytes: a view when they sit in one chunk, else one copy. */
+  private takeExact(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length - this.head >= n) return this.takeView(n);
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const view = this.takeView(n - filled);
+      out.set(view, filled);
+      filled += view.length;
+    }
+    return out;
+  }
+
   private dropHead(): void {
     this.chunks.shift();
     this.head = 0;
@@ -337,6 +353,19 @@ export class FrameParser {
     if (isControlOpcode(this.opcode)) return this.getControlData();
     if (this.messageCompressed) return this.getCompressedData();
 
+    // A large binary message in one frame: wait for all of it (the declared length is within the
+    // limits), then one copy and one word-wise unmask over our own buffer, instead of an unmask
+    // and a typed-array view per socket read plus a join. Text keeps streaming so UTF-8 fails fast.
+    if (!this.utf8Streaming && this.fin && this.messageLength === 0 && this.payloadRead === 0 && this.payloadLength >= GATHER_WHOLE_BYTES) {
+      if (this.buffered < this.payloadLength) return false;
+      const data = this.takeExact(this.payloadLength);
+      if (this.masked) applyMask(data, this.maskKey, 0, 0, data.length);
+      this.payloadRead = this.payloadLength;
+      this.messageLength = data.length;
+      this.wholePiece = true;
+      this.pieces.push(data);
+      return this.frameDone();
+    }
     // Uncompressed data: stream what is here; the frame need not be complete.
     while (this.payloadRead < this.payloadLength) {
       if (this.buffered === 0) return false;
