@@ -718,7 +718,10 @@ describe('zlib concurrency limit', () => {
     order.push('released');
     releaseHeld();
     await Promise.all([blockedDone, freeDone]);
-    expect(order).toEqual(['released', 'limit-1 compressed', 'limit-2 compressed']);
+    // Both jobs may run at once after the release (limit 2 allows it): zlib's thread pool decides
+    // which finishes first, so only "nothing before the release" is ordered.
+    expect(order[0]).toBe('released');
+    expect(order.slice(1).sort()).toEqual(['limit-1 compressed', 'limit-2 compressed']);
     expect(sharedZlibLimiter.inFlight).toBe(0);
   });
 
