@@ -80,6 +80,11 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: Encode
   const maskKey =
     options.mask === true ? nextMaskKey() : options.mask instanceof Uint8Array ? options.mask : null;
   const firstByte = (options.fin === false ? 0 : FIN_BIT) | (options.rsv1 === true ? RSV1_BIT : 0) | opcode;
+  return encodeFrameBytes(firstByte, payload, maskKey);
+}
+
+/** Header (first byte as given) + payload, masked with `maskKey` when not null, in one new Buffer. */
+export function encodeFrameBytes(firstByte: number, payload: Uint8Array, maskKey: Uint8Array | null): Buffer {
   const out = Buffer.allocUnsafe(headerSize(payload.length, maskKey !== null) + payload.length);
   const at = writeHeader(out, 0, firstByte, payload.length, maskKey);
   if (maskKey !== null) maskInto(payload, maskKey, out, at);

@@ -84,7 +84,6 @@ export class FrameParser {
 
   // Current frame.
   private fin = false;
-  private rsv1 = false;
   private opcode = 0;
   private masked = false;
   private payloadLength = 0;
@@ -106,8 +105,8 @@ export class FrameParser {
   /** True when the message arrived as a single piece, left to the native validator. */
   private wholePiece = false;
 
-  // Current control frame (≤ 125 bytes, gathered whole).
-  private controlPieces: Buffer[] = [];
+  // A frame gathered whole before use: control frames (≤ 125 bytes) and compressed frames.
+  private wholeFramePieces: Buffer[] = [];
 
   constructor(
     private readonly options: FrameParserOptions,
@@ -283,7 +282,6 @@ export class FrameParser {
     } else {
       return this.fail(new ProtocolError('WSG_ERR_INVALID_OPCODE', `Invalid opcode ${opcode}`, CloseCode.ProtocolError));
     }
-    this.rsv1 = rsv1;
 
     if (this.options.role === 'server') {
       if (!this.masked && !this.options.acceptUnmaskedFrames) {
@@ -472,10 +470,10 @@ export class FrameParser {
   }
 
   private getCompressedData(): boolean {
-    const parts: Buffer[] = this.controlPieces;
+    const parts: Buffer[] = this.wholeFramePieces;
     if (!this.gatherWhole(parts)) return false;
     const payload = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.payloadLength);
-    this.controlPieces = [];
+    this.wholeFramePieces = [];
     const fin = this.fin;
     this.state = State.Inflating;
     this.sink.onWaiting(true);
@@ -503,10 +501,10 @@ export class FrameParser {
   }
 
   private getControlData(): boolean {
-    if (this.payloadLength > 0 && !this.gatherWhole(this.controlPieces)) return false;
-    const parts = this.controlPieces;
+    if (this.payloadLength > 0 && !this.gatherWhole(this.wholeFramePieces)) return false;
+    const parts = this.wholeFramePieces;
     const payload = parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.payloadLength);
-    this.controlPieces = [];
+    this.wholeFramePieces = [];
     this.state = State.GetInfo;
     switch (this.opcode) {
       case Opcode.Ping:

@@ -9,7 +9,6 @@ import {
 } from 'node:http2';
 import { HandshakeError, InvalidArgumentError, IoError, WsgError } from './errors.js';
 import { H2HandshakeError } from './h2-client-errors.js';
-import { destroyOnAbort } from './h2-stream-abort.js';
 import type { WebSocketConnection } from './websocket-connection.js';
 
 /** RFC 8441 §4: the `:protocol` value that asks for a WebSocket. */
@@ -146,7 +145,6 @@ export function dialExtendedConnect(
         session.off('close', onSessionClose);
         // The engine listens for 'error' and 'close' now.
         request.off('error', onEarlyError);
-        destroyOnAbort(request);
         void conn.closed.then(() => session.close());
         resolve(conn);
       });

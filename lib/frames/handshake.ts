@@ -91,6 +91,20 @@ export function validateUpgradeRequest(req: IncomingMessage): UpgradeOffer {
   return { key, protocols, extensions };
 }
 
+/**
+ * `validateUpgradeRequest()` for a router: on a refusal it writes the HTTP response the error
+ * names (status, headers such as `Sec-WebSocket-Version: 13`) and returns null.
+ */
+export function validateOrRefuseUpgrade(req: IncomingMessage, socket: Duplex): UpgradeOffer | null {
+  try {
+    return validateUpgradeRequest(req);
+  } catch (error) {
+    if (!(error instanceof HandshakeError)) throw error;
+    rejectUpgrade(socket, error.status, error.headers, error.message);
+    return null;
+  }
+}
+
 /** Server side of extension negotiation: today permessage-deflate only. */
 export function negotiateDeflate(
   offer: UpgradeOffer,

@@ -37,6 +37,7 @@ export {
 } from './websocket-connection.js';
 export {
   validateUpgradeRequest,
+  validateOrRefuseUpgrade,
   completeUpgrade,
   rejectUpgrade,
   negotiateDeflate,

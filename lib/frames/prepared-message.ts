@@ -1,4 +1,4 @@
-import { FIN_BIT, headerSize, writeHeader } from './frame-encoder.js';
+import { FIN_BIT, encodeFrameBytes } from './frame-encoder.js';
 import { Opcode } from './opcodes.js';
 
 /**
@@ -13,10 +13,7 @@ export class PreparedMessage {
     readonly opcode: typeof Opcode.Text | typeof Opcode.Binary,
     readonly payload: Buffer,
   ) {
-    const frame = Buffer.allocUnsafe(headerSize(payload.length, false) + payload.length);
-    const at = writeHeader(frame, 0, FIN_BIT | opcode, payload.length, null);
-    frame.set(payload, at);
-    this.frame = frame;
+    this.frame = encodeFrameBytes(FIN_BIT | opcode, payload, null);
   }
 }
 

@@ -14,7 +14,7 @@ import {
   TimeoutError,
   WsgError,
 } from './errors.js';
-import { FIN_BIT, RSV1_BIT, headerSize, writeHeader } from './frame-encoder.js';
+import { FIN_BIT, RSV1_BIT, encodeFrameBytes, headerSize, writeHeader } from './frame-encoder.js';
 import { FrameParser, type FrameParserSink } from './frame-parser.js';
 import { nextMaskKey } from './mask-key-source.js';
 import { applyMask } from './mask.js';
@@ -185,6 +185,10 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
+    // An HTTP/2 stream: a peer's RST_STREAM plays the part of a TCP reset (RFC 8441 §5). Node
+    // keeps a NO_ERROR-reset stream with unread data open until read to its end, and reading
+    // stops when receive() falls behind or after a close frame, so destroy it on 'aborted'.
+    if ('rstCode' in socket) socket.once('aborted', socketOnAborted);
 
     if (this.options.idleTimeout > 0) {
       this.idleTimer = setTimeout(() => this.onIdleTimeout(), this.options.idleTimeout);
@@ -349,11 +353,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     const firstByte = FIN_BIT | (compressed ? RSV1_BIT : 0) | opcode;
     const hlen = headerSize(payload.length, masked);
     if (payload.length <= COPY_PAYLOAD_BYTES || masked) {
-      const frame = Buffer.allocUnsafe(hlen + payload.length);
-      const at = writeHeader(frame, 0, firstByte, payload.length, maskKey);
-      frame.set(payload, at);
-      if (maskKey !== null) applyMask(frame, maskKey, 0, at, frame.length);
-      this.dataOut.push(frame);
+      this.dataOut.push(encodeFrameBytes(firstByte, payload, maskKey));
     } else {
       const header = Buffer.allocUnsafe(hlen);
       writeHeader(header, 0, firstByte, payload.length, null);
@@ -417,12 +417,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   }
 
   private queueControl(opcode: number, payload: Uint8Array): void {
-    const masked = this.role === 'client';
-    const maskKey = masked ? nextMaskKey() : null;
-    const frame = Buffer.allocUnsafe(headerSize(payload.length, masked) + payload.length);
-    const at = writeHeader(frame, 0, FIN_BIT | opcode, payload.length, maskKey);
-    frame.set(payload, at);
-    if (maskKey !== null) applyMask(frame, maskKey, 0, at, frame.length);
+    const frame = encodeFrameBytes(FIN_BIT | opcode, payload, this.role === 'client' ? nextMaskKey() : null);
     (this.controlOut ??= []).push(frame);
     this.outBytes += frame.length;
     this.scheduleFlush();
@@ -439,7 +434,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.flushScheduled = false;
     const control = this.controlOut;
     const data = this.dataOut;
-    if (this.outBytes > 0 || (control !== null && control.length > 0) || data.length > 0) {
+    // Every queued frame adds at least its 2-byte header, so outBytes > 0 means frames wait.
+    if (this.outBytes > 0) {
       this.controlOut = null;
       this.dataOut = [];
       const total = this.outBytes;
@@ -548,12 +544,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   private queueCloseFrame(payload: Buffer): void {
     this.closeFrameSent = true;
     if (this.closeFrameReceived && this.role === 'server') this.endAfterFlush = true;
-    const masked = this.role === 'client';
-    const maskKey = masked ? nextMaskKey() : null;
-    const frame = Buffer.allocUnsafe(headerSize(payload.length, masked) + payload.length);
-    const at = writeHeader(frame, 0, FIN_BIT | Opcode.Close, payload.length, maskKey);
-    frame.set(payload, at);
-    if (maskKey !== null) applyMask(frame, maskKey, 0, at, frame.length);
+    const frame = encodeFrameBytes(FIN_BIT | Opcode.Close, payload, this.role === 'client' ? nextMaskKey() : null);
     this.dataOut.push(frame);
     this.outBytes += frame.length;
     this.scheduleFlush();
@@ -895,6 +886,14 @@ function socketOnError(this: OwnedSocket, err: Error): void {
 }
 function socketOnDrain(this: OwnedSocket): void {
   this[kConnection].onSocketDrain();
+}
+
+function socketOnAborted(this: Duplex): void {
+  // Node is still inside its own close handling; destroy once it has finished.
+  process.nextTick(destroyTransport, this);
+}
+function destroyTransport(socket: Duplex): void {
+  if (!socket.destroyed) socket.destroy();
 }
 
 function flushOnTick(connection: WebSocketConnection): void {

@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.js';
 import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
-import { HandshakeError, InvalidOptionError } from './errors.js';
+import { InvalidOptionError } from './errors.js';
 import {
   completeUpgrade,
   guardUpgradeSocket,
   negotiateDeflate,
   rejectUpgrade,
-  validateUpgradeRequest,
+  validateOrRefuseUpgrade,
 } from './handshake.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
@@ -101,9 +101,10 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
         return;
       }
     }
+    const offer = validateOrRefuseUpgrade(req, socket);
+    if (offer === null) return;
     let conn: WebSocketConnection;
     try {
-      const offer = validateUpgradeRequest(req);
       let protocol: string | undefined;
       if (offer.protocols.length > 0 && this.options.handleProtocols !== undefined) {
         const chosen = this.options.handleProtocols(offer.protocols, req);
@@ -117,10 +118,6 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
         deflate: negotiateDeflate(offer, this.options.perMessageDeflate, maxMessageSize),
       });
     } catch (error) {
-      if (error instanceof HandshakeError) {
-        rejectUpgrade(socket, error.status, error.headers, error.message);
-        return;
-      }
       rejectUpgrade(socket, 500);
       throw error;
     }

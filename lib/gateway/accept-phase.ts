@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HttpException, HttpStatus, type LoggerService } from '@nestjs/common';
+import { HttpException, HttpStatus } from '@nestjs/common';
 import { ContextIdFactory, type ModuleRef } from '@nestjs/core';
 import { WsException } from '@nestjs/websockets';
 import { CloseCode } from '../frames/close-codes.js';
-import { HandshakeError, WsgError } from '../frames/errors.js';
-import { completeUpgrade, guardUpgradeSocket, negotiateDeflate, rejectUpgrade, validateUpgradeRequest, type UpgradeOffer } from '../frames/handshake.js';
+import { WsgError } from '../frames/errors.js';
+import { completeUpgrade, guardUpgradeSocket, negotiateDeflate, rejectUpgrade, validateOrRefuseUpgrade } from '../frames/handshake.js';
 import { commandKind, DENY_STATUS, isCommand, type AcceptCommand, type DenyCommand } from './commands.js';
 import { ConnectionRunner, type RunnerContext } from './connection-runner.js';
 import { GatewayError } from './errors.js';
@@ -47,16 +47,8 @@ export class AcceptPhase {
 
   async run(plan: GatewayPlan, params: WsPathParams, url: URL, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const unguard = guardUpgradeSocket(socket);
-    let offer: UpgradeOffer;
-    try {
-      offer = validateUpgradeRequest(req);
-    } catch (error) {
-      if (error instanceof HandshakeError) {
-        rejectUpgrade(socket, error.status, error.headers, error.message);
-        return;
-      }
-      throw error;
-    }
+    const offer = validateOrRefuseUpgrade(req, socket);
+    if (offer === null) return;
     const allowed = plan.options.allowedOrigins;
     const origin = req.headers.origin;
     if (allowed !== null && origin !== undefined && !allowed.has(normalizeOrigin(origin))) {

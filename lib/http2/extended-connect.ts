@@ -16,7 +16,6 @@ import { HandshakeError } from '../frames/errors.js';
 import { parseExtensionHeader, type ExtensionParams } from '../frames/extension-header.js';
 import { WEBSOCKET_VERSION, negotiateDeflate, parseProtocolHeader, rejectUpgrade } from '../frames/handshake.js';
 import type { PerMessageDeflateOptions } from '../frames/permessage-deflate.js';
-import { destroyOnAbort } from '../frames/h2-stream-abort.js';
 import { WebSocketConnection, type ConnectionOwner } from '../frames/websocket-connection.js';
 import { Http2Error, Http2HandshakeError, http2ErrorCodeFor } from './errors.js';
 
@@ -304,7 +303,6 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
       deflate: deflate?.deflate ?? null,
     });
     stream.off('error', guardError);
-    destroyOnAbort(stream);
     this._clients.add(conn);
     conn.setOwner(this);
     this.emit('connection', conn, request);

@@ -4,14 +4,13 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { HttpStatus, type LoggerService } from '@nestjs/common';
-import { HandshakeError } from '../../frames/errors.js';
 import {
   completeUpgrade,
   computeAcceptKey,
   guardUpgradeSocket,
   negotiateDeflate,
   rejectUpgrade,
-  validateUpgradeRequest,
+  validateOrRefuseUpgrade,
   type UpgradeOffer,
 } from '../../frames/handshake.js';
 import type { ExtendedConnectRequest } from '../../http2/extended-connect.js';
@@ -105,16 +104,8 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
       rejectUpgrade(socket, HttpStatus.SERVICE_UNAVAILABLE);
       return;
     }
-    let offer: UpgradeOffer;
-    try {
-      offer = validateUpgradeRequest(req);
-    } catch (error) {
-      if (error instanceof HandshakeError) {
-        rejectUpgrade(socket, error.status, error.headers, error.message);
-        return;
-      }
-      throw error;
-    }
+    const offer = validateOrRefuseUpgrade(req, socket);
+    if (offer === null) return;
     const verify = this.options.verifyClient;
     if (verify === null) {
       this.accept(offer, req, socket, head, unguard, cb);

@@ -185,7 +185,7 @@ export interface ParserInternals {
   pieces: Buffer[];
   accumulator: Buffer | null;
   accumulatorLength: number;
-  controlPieces: Buffer[];
+  wholeFramePieces: Buffer[];
   buffered: number;
 }
 
@@ -198,7 +198,7 @@ export function retainedPayloadBytes(parser: FrameParser): number {
   const p = internals(parser);
   let total = p.buffered + (p.accumulator === null ? 0 : p.accumulatorLength);
   for (const piece of p.pieces) total += piece.length;
-  for (const piece of p.controlPieces) total += piece.length;
+  for (const piece of p.wholeFramePieces) total += piece.length;
   return total;
 }
 
@@ -214,7 +214,7 @@ export function retainedBackingBytes(parser: FrameParser): number {
   };
   for (const b of p.chunks) add(b);
   for (const b of p.pieces) add(b);
-  for (const b of p.controlPieces) add(b);
+  for (const b of p.wholeFramePieces) add(b);
   add(p.accumulator);
   return total;
 }
