@@ -8,6 +8,9 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
   },
+  // Every documented WSG_ERR_* must be raised by a behavioural test: see test/support/error-ledger.mjs.
+  globalSetup: '<rootDir>/test/support/error-ledger-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/error-ledger-teardown.mjs',
   testTimeout: 20000,
   maxWorkers: 2,
 };
