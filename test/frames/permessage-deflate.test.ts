@@ -17,6 +17,7 @@ import {
 import { formatExtensionHeader, parseExtensionHeader, type ExtensionParams } from '../../lib/frames/extension-header.js';
 import { PerMessageDeflate, type PerMessageDeflateOptions } from '../../lib/frames/permessage-deflate.js';
 import { sharedZlibLimiter, ZlibLimiter } from '../../lib/frames/zlib-limiter.js';
+import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
 
 const MiB = 1024 * 1024;
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -256,7 +257,7 @@ describe('RFC 7692 §7.1 negotiation, client side', () => {
     const client = make(options, 'client');
     const response = header === '' ? [] : offersFrom(header);
     const error = handshakeError(() => client.acceptAsClient(response));
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_EXTENSION');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_EXTENSION');
     expect(error.status).toBe(0);
   });
 });
@@ -281,12 +282,8 @@ describe('options', () => {
     ['maxMessageSize 1.5', {}, 1.5],
   ];
   it.each(invalid)('rejects %s with WSG_ERR_INVALID_OPTION', (_label, options, maxMessageSize) => {
-    expect(() => new PerMessageDeflate(options, 'server', maxMessageSize)).toThrow(InvalidOptionError);
-    try {
-      new PerMessageDeflate(options, 'server', maxMessageSize);
-    } catch (error) {
-      expect((error as InvalidOptionError).code).toBe('WSG_ERR_INVALID_OPTION');
-    }
+    const error = expectThrowsWsgError(() => new PerMessageDeflate(options, 'server', maxMessageSize), 'WSG_ERR_INVALID_OPTION');
+    expect(error).toBeInstanceOf(InvalidOptionError);
   });
 });
 
@@ -428,8 +425,7 @@ describe('limit maxMessageSize during inflation', () => {
     const { client } = negotiate(undefined, undefined, LIMIT);
     const error = await decompressError(client, wireDeflate(Buffer.alloc(LIMIT + 1, 0x61)));
     expect(error).toBeInstanceOf(CapacityError);
-    expect(error.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
-    expect(error.closeCode).toBe(CloseCode.MessageTooBig);
+    expectWsgError(error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
   });
 
   it('counts inflated bytes across the frames of one message', async () => {
@@ -440,8 +436,7 @@ describe('limit maxMessageSize during inflation', () => {
 
     const over = wireDeflate(Buffer.alloc(LIMIT + 1, 0x62));
     const { error } = await tooLarge(client, splitInto(over, [10, 20]));
-    expect(error.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
-    expect(error.closeCode).toBe(CloseCode.MessageTooBig);
+    expectWsgError(error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
   });
 
   it('resets the count per message: many messages each under the limit pass', async () => {
@@ -458,8 +453,7 @@ describe('limit maxMessageSize during inflation', () => {
     const error = await decompressError(client, bomb);
     const grown = process.memoryUsage().arrayBuffers - before;
     expect(error).toBeInstanceOf(CapacityError);
-    expect(error.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
-    expect(error.closeCode).toBe(CloseCode.MessageTooBig);
+    expectWsgError(error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
     // Had the whole 10 MB been inflated first, its output buffers would still be counted here.
     expect(grown).toBeLessThan(2 * MiB);
   });
@@ -470,8 +464,7 @@ describe('limit maxMessageSize during inflation', () => {
     const tenth = Math.ceil(bomb.length / 10);
     const frames = splitInto(bomb, Array.from({ length: 9 }, (_, i) => (i + 1) * tenth));
     const { error, frame } = await tooLarge(client, frames);
-    expect(error.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
-    expect(error.closeCode).toBe(CloseCode.MessageTooBig);
+    expectWsgError(error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
     // Each frame inflates to about 1 MB: the second one crosses 1 MiB.
     expect(frame).toBeLessThanOrEqual(2);
   });
@@ -481,8 +474,7 @@ describe('RFC 7692 §7.2.2 corrupt compressed data', () => {
   it('closes 1007 WSG_ERR_INVALID_COMPRESSED_DATA on a stream zlib cannot inflate', async () => {
     const { client } = negotiate(undefined, undefined);
     const error = await decompressError(client, Buffer.from([0xff, 0xff, 0xff, 0x01, 0x02]));
-    expect(error.code).toBe('WSG_ERR_INVALID_COMPRESSED_DATA');
-    expect(error.closeCode).toBe(CloseCode.InvalidPayload);
+    expectWsgError(error, 'WSG_ERR_INVALID_COMPRESSED_DATA', CloseCode.InvalidPayload);
     expect(error.cause).toHaveProperty('code', 'Z_DATA_ERROR');
   });
 
@@ -492,14 +484,13 @@ describe('RFC 7692 §7.2.2 corrupt compressed data', () => {
     const first = zlib.deflateRawSync(sample, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     expect(await decompress(client, first, false)).toBeUndefined();
     const error = await decompressError(client, Buffer.from([0xff, 0xff]), true);
-    expect(error.code).toBe('WSG_ERR_INVALID_COMPRESSED_DATA');
-    expect(error.closeCode).toBe(CloseCode.InvalidPayload);
+    expectWsgError(error, 'WSG_ERR_INVALID_COMPRESSED_DATA', CloseCode.InvalidPayload);
   });
 
   it('inflates the next message with a fresh context after corrupt data', async () => {
     const { client } = negotiate(undefined, undefined);
     const error = await decompressError(client, Buffer.from([0xff, 0xff]));
-    expect(error.code).toBe('WSG_ERR_INVALID_COMPRESSED_DATA');
+    expectWsgError(error, 'WSG_ERR_INVALID_COMPRESSED_DATA', CloseCode.InvalidPayload);
     expect(await decompress(client, wireDeflate(sample))).toEqual(sample);
   });
 });
@@ -571,17 +562,20 @@ describe('cleanup', () => {
     client.cleanup();
     const compressError = await compress(client, sample).catch((error: unknown) => error);
     expect(compressError).toBeInstanceOf(AlreadyClosedError);
-    expect((compressError as WsgError).code).toBe('WSG_ERR_ALREADY_CLOSED');
+    expectWsgError(compressError, 'WSG_ERR_ALREADY_CLOSED');
     const inflateError = await decompressError(client, wireDeflate(sample));
     expect(inflateError).toBeInstanceOf(ConnectionClosedError);
-    expect(inflateError.code).toBe('WSG_ERR_CONNECTION_CLOSED');
+    expectWsgError(inflateError, 'WSG_ERR_CONNECTION_CLOSED');
   });
 
   it('frees its limiter slots so other connections keep going', async () => {
     const { server } = negotiate({ concurrencyLimit: 1 }, undefined);
-    const pending = compress(server, Buffer.concat([sample, randomBytes(64 * 1024)])).catch((error: WsgError) => error.code);
+    const pending = compress(server, Buffer.concat([sample, randomBytes(64 * 1024)])).then(
+      () => 'compressed after cleanup',
+      (error: unknown) => error,
+    );
     server.cleanup();
-    expect(await pending).toBe('WSG_ERR_ALREADY_CLOSED');
+    expectWsgError(await pending, 'WSG_ERR_ALREADY_CLOSED');
     const other = negotiate({ concurrencyLimit: 1 }, undefined);
     expect(await decompress(other.client, await compress(other.server, sample))).toEqual(sample);
     expect(sharedZlibLimiter.inFlight).toBe(0);
@@ -635,6 +629,8 @@ describe('cleanup', () => {
 });
 
 describe('zlib concurrency limit', () => {
+  // Mutations caught (lib/frames/zlib-limiter.ts): LIFO (taking the tail of the queue instead
+  // of its head); the limit off by one (`inFlight > limit` instead of `>=`, or `>= limit - 1`).
   function holdingJobs(limiter: ZlibLimiter, limit: number, count: number): { started: number[]; done: (() => void)[] } {
     const started: number[] = [];
     const done: (() => void)[] = [];
@@ -681,6 +677,42 @@ describe('zlib concurrency limit', () => {
     first.done[0]!();
     expect(order).toEqual(['limit-2', 'limit-10']);
     first.done[1]!();
+  });
+
+  it('starts exactly `limit` jobs at once, not one more and not one fewer, for limits 1, 2 and 10', () => {
+    for (const limit of [1, 2, 10]) {
+      const limiter = new ZlibLimiter();
+      const { started, done } = holdingJobs(limiter, limit, limit + 1);
+      expect({ started: started.length, inFlight: limiter.inFlight, queued: limiter.queued }).toEqual({ started: limit, inFlight: limit, queued: 1 });
+      done[0]!();
+      expect(started).toEqual(Array.from({ length: limit + 1 }, (_, i) => i));
+      for (const release of done) release();
+      expect(limiter.inFlight).toBe(0);
+    }
+  });
+
+  it('starts waiting jobs strictly first in, first out, also those queued while others wait', () => {
+    const limiter = new ZlibLimiter();
+    const started: string[] = [];
+    const release = new Map<string, () => void>();
+    const run = (name: string): void => limiter.run(1, (done) => {
+      started.push(name);
+      release.set(name, done);
+    });
+    run('a');
+    run('b');
+    run('c');
+    expect(started).toEqual(['a']);
+    release.get('a')!();
+    run('d');
+    run('e');
+    expect(started).toEqual(['a', 'b']);
+    release.get('b')!();
+    release.get('c')!();
+    release.get('d')!();
+    expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
+    release.get('e')!();
+    expect({ inFlight: limiter.inFlight, queued: limiter.queued }).toEqual({ inFlight: 0, queued: 0 });
   });
 
   it('survives jobs that finish synchronously without deep recursion', () => {

@@ -10,6 +10,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
+import { CloseCode } from '../../lib/frames/close-codes.js';
 import {
   WsGateway,
   OnAccept,
@@ -29,6 +30,8 @@ import {
   type WsConnection,
   type WsUpgradeRequest,
 } from '../../lib/gateway/index.js';
+import { expectWsgError } from '../support/expect-wsg-error.js';
+import { CaptureLogger } from './support/capture-logger.js';
 import { PLATFORMS, startApp, type StartedApp } from './support/nest-app.js';
 import { WsTestClient } from './support/ws-client.js';
 
@@ -47,8 +50,12 @@ class TokenGuard implements CanActivate {
 
 @WsGateway('/decide/:mode')
 class DecidingGateway {
+  /** The connection of the last upgrade, to read what `conn.closed` says about a refusal. */
+  static last: WsConnection | null = null;
+
   @OnAccept()
-  decide(@Param('mode') mode: string, @Query('q') q: string | undefined, @Headers('X-Extra') extra: string | undefined) {
+  decide(@Param('mode') mode: string, @Query('q') q: string | undefined, @Headers('X-Extra') extra: string | undefined, @Conn() conn: WsConnection) {
+    DecidingGateway.last = conn;
     switch (mode) {
       case 'accept-state':
         return accept({ q, extra }, { headers: { 'x-welcome': 'yes' } });
@@ -155,9 +162,11 @@ const UPGRADE_HEADERS = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebS
 
 describe.each(PLATFORMS)('accept phase on %s', (platform) => {
   let started: StartedApp;
+  const logger = new CaptureLogger();
   beforeAll(async () => {
     started = await startApp(platform, {
       providers: [TokenGuard, DecidingGateway, GuardedGateway, PipedGateway, OriginGateway, ProtocolGateway, NoAcceptGateway],
+      logger,
     });
   });
   afterAll(async () => {
@@ -216,12 +225,25 @@ describe.each(PLATFORMS)('accept phase on %s', (platform) => {
       expect((await WsTestClient.refused(started.url('/decide/crash'))).status).toBe(500);
     });
 
-    it('a result that is not accept/deny/boolean answers 500 (WSG_ERR_GATEWAY_ACCEPT_RESULT)', async () => {
-      expect((await WsTestClient.refused(started.url('/decide/bad-result'))).status).toBe(500);
+    // The GatewayError is only logged: conn.closed reports the refusal without it (see the report
+    // on WSG_ERR_GATEWAY_ACCEPT_RESULT), so the log line is what can be asserted.
+    it('a result that is not accept/deny/boolean answers 500 and logs WSG_ERR_GATEWAY_ACCEPT_RESULT', async () => {
+      DecidingGateway.last = null;
+      expect(await WsTestClient.refused(started.url('/decide/bad-result'))).toMatchObject({ status: 500, body: 'Internal Server Error' });
+      expect(logger.has('error', '[WSG_ERR_GATEWAY_ACCEPT_RESULT] DecidingGateway: the accept phase failed')).toBe(true);
+      const conn = DecidingGateway.last!;
+      expect(await conn.closed).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied' });
+      expect(conn.state).toBe('denied');
     });
 
-    it('accept() with a subprotocol the client did not offer answers 500, not a broken 101', async () => {
-      expect((await WsTestClient.refused(started.url('/decide/bad-protocol'))).status).toBe(500);
+    it('accept() with a subprotocol the client did not offer answers 500 (WSG_ERR_GATEWAY_INVALID_COMMAND), not a broken 101', async () => {
+      DecidingGateway.last = null;
+      expect(await WsTestClient.refused(started.url('/decide/bad-protocol'))).toMatchObject({ status: 500, body: 'Internal Server Error' });
+      const conn = DecidingGateway.last!;
+      const reason = await conn.closed;
+      expect({ ...reason, error: undefined }).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied', error: undefined });
+      expect(expectWsgError(reason.error, 'WSG_ERR_GATEWAY_INVALID_COMMAND').message).toBe('accept(): protocol "never-offered" was not offered by the client');
+      expect(conn.state).toBe('denied');
     });
 
     it('a gateway without @OnAccept accepts everyone', async () => {

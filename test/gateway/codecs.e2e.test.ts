@@ -1,7 +1,9 @@
 import { describe, it, expect, afterAll, beforeAll } from '@jest/globals';
 import { CloseCode } from '../../lib/frames/close-codes.js';
-import { WsGateway, OnMessage, Payload, Conn, LifecyclePattern, type WsConnection, type WsCustomCodec } from '../../lib/gateway/index.js';
+import { WsGateway, OnMessage, OnClose, Payload, Conn, Reason, LifecyclePattern, type WsCloseReason, type WsConnection, type WsCustomCodec } from '../../lib/gateway/index.js';
+import { expectWsgError } from '../support/expect-wsg-error.js';
 import { PLATFORMS, startApp, type StartedApp } from './support/nest-app.js';
+import { gate } from './support/wait-for.js';
 import { WsTestClient } from './support/ws-client.js';
 
 @WsGateway({ path: '/json' })
@@ -25,11 +27,19 @@ class JsonCatchAllGateway {
   }
 }
 
+/** What the next @OnClose of a strict gateway receives through @Reason(). */
+let strictClose = gate<WsCloseReason>();
+
 @WsGateway({ path: '/json-strict', onUnknown: 'close', onUndecodable: 'close' })
 class JsonStrictGateway {
   @OnMessage('echo')
   echo(@Payload() data: unknown) {
     return data;
+  }
+
+  @OnClose()
+  closed(@Reason() reason: WsCloseReason) {
+    strictClose.open(reason);
   }
 }
 
@@ -47,6 +57,11 @@ class TextStrictGateway {
   @OnMessage()
   onText(@Payload() text: string) {
     return text;
+  }
+
+  @OnClose()
+  closed(@Reason() reason: WsCloseReason) {
+    strictClose.open(reason);
   }
 }
 
@@ -157,10 +172,14 @@ describe.each(PLATFORMS)('codecs on %s', (platform) => {
       await client.close();
     });
 
-    it("'close': closes 1003", async () => {
+    it("'close': closes 1003 WSG_ERR_GATEWAY_UNKNOWN_EVENT (cause protocol)", async () => {
+      strictClose = gate();
       const client = await WsTestClient.connect(started.url('/json-strict'));
       client.emit('nope');
       expect(await client.closed).toEqual({ code: CloseCode.UnsupportedData, reason: 'unknown event' });
+      const reason = await strictClose.promise;
+      expect(reason).toMatchObject({ code: CloseCode.UnsupportedData, reason: 'unknown event', cause: 'protocol' });
+      expect(expectWsgError(reason.error, 'WSG_ERR_GATEWAY_UNKNOWN_EVENT', CloseCode.UnsupportedData).message).toBe('No handler for event "nope"');
     });
   });
 
@@ -178,22 +197,32 @@ describe.each(PLATFORMS)('codecs on %s', (platform) => {
       await client.close();
     });
 
-    it("'close': closes 1007 for text that is not JSON", async () => {
+    it("'close': closes 1007 WSG_ERR_GATEWAY_UNDECODABLE for text that is not JSON", async () => {
+      strictClose = gate();
       const client = await WsTestClient.connect(started.url('/json-strict'));
       client.send('{oops', false);
       expect(await client.closed).toEqual({ code: CloseCode.InvalidPayload, reason: 'undecodable message' });
+      const reason = await strictClose.promise;
+      expect(reason).toMatchObject({ code: CloseCode.InvalidPayload, reason: 'undecodable message', cause: 'protocol' });
+      expectWsgError(reason.error, 'WSG_ERR_GATEWAY_UNDECODABLE', CloseCode.InvalidPayload);
     });
 
-    it("'close': closes 1007 for binary that is not UTF-8", async () => {
+    it("'close': closes 1007 WSG_ERR_GATEWAY_UNDECODABLE for binary that is not UTF-8", async () => {
+      strictClose = gate();
       const client = await WsTestClient.connect(started.url('/json-strict'));
       client.send(Buffer.from([0xff, 0xfe, 0x7b]), true);
-      expect((await client.closed).code).toBe(CloseCode.InvalidPayload);
+      expect(await client.closed).toEqual({ code: CloseCode.InvalidPayload, reason: 'undecodable message' });
+      expectWsgError((await strictClose.promise).error, 'WSG_ERR_GATEWAY_UNDECODABLE', CloseCode.InvalidPayload);
     });
 
-    it("'close': closes 1003 for the wrong frame type (binary to a text gateway)", async () => {
+    it("'close': closes 1003 WSG_ERR_GATEWAY_UNDECODABLE for the wrong frame type (binary to a text gateway)", async () => {
+      strictClose = gate();
       const client = await WsTestClient.connect(started.url('/text-strict'));
       client.send(Buffer.from('hi'), true);
-      expect((await client.closed).code).toBe(CloseCode.UnsupportedData);
+      expect(await client.closed).toEqual({ code: CloseCode.UnsupportedData, reason: 'undecodable message' });
+      const reason = await strictClose.promise;
+      expect(reason).toMatchObject({ code: CloseCode.UnsupportedData, cause: 'protocol' });
+      expectWsgError(reason.error, 'WSG_ERR_GATEWAY_UNDECODABLE', CloseCode.UnsupportedData);
     });
   });
 

@@ -1,16 +1,13 @@
 import { describe, it, expect } from '@jest/globals';
 import { accept, deny, reply, emit, send, close, isCommand, GatewayError } from '../../lib/gateway/index.js';
 import { commandKind } from '../../lib/gateway/commands.js';
+import { expectThrowsWsgError } from '../support/expect-wsg-error.js';
 
+/** `fn` must throw WSG_ERR_GATEWAY_INVALID_COMMAND, a GatewayError with no close code (the helper runs before anything is sent). */
 function invalid(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatewayError);
-    expect((error as GatewayError).code).toBe('WSG_ERR_GATEWAY_INVALID_COMMAND');
-    return error as GatewayError;
-  }
-  throw new Error('expected WSG_ERR_GATEWAY_INVALID_COMMAND');
+  const error = expectThrowsWsgError(fn, 'WSG_ERR_GATEWAY_INVALID_COMMAND');
+  expect(error).toBeInstanceOf(GatewayError);
+  return error as GatewayError;
 }
 
 describe('command helpers', () => {

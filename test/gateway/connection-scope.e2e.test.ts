@@ -9,6 +9,8 @@ import {
   OnInit,
   OnMessage,
   OnClose,
+  OnInfo,
+  Conn,
   InjectConnection,
   Payload,
   State,
@@ -73,7 +75,7 @@ class ScopedGateway {
   @OnMessage('who')
   who() {
     this.messages++;
-    return { n: this.n, presence: this.presence.n, sameConn: this.presence.conn === this.conn, messages: this.messages, hub: this.hub instanceof WsHub };
+    return { n: this.n, presence: this.presence.n, sameConn: this.presence.conn === this.conn, messages: this.messages, hub: this.hub instanceof WsHub, id: this.conn.id };
   }
 
   @OnMessage('guarded')
@@ -93,9 +95,21 @@ class ScopedGateway {
 class ImplicitGateway {
   constructor(private readonly presence: Presence) {}
 
+  @OnInit()
+  init(@Conn() conn: WsConnection) {
+    conn.join('implicit');
+    return emit('hello', conn.id);
+  }
+
   @OnMessage('who')
-  who() {
-    return this.presence.conn.id;
+  who(@Conn() conn: WsConnection) {
+    return { presence: this.presence.conn.id, conn: conn.id, same: this.presence.conn === conn };
+  }
+
+  /** Reached through hub.send(id, ...): answers with the id of the connection it landed on. */
+  @OnInfo('whoami')
+  whoami(@Conn() conn: WsConnection) {
+    return emit('you-are', conn.id);
   }
 }
 
@@ -138,9 +152,9 @@ describe.each(PLATFORMS)('DI of connections on %s', (platform) => {
     b.emit('who');
     const [a1, a2] = await a.takeJson(2);
     const b1 = await b.nextJson<{ n: number; presence: number }>();
-    expect(a1!.data).toMatchObject({ n: helloA.data.state.acceptedBy, sameConn: true, messages: 1, hub: true });
-    expect(a2!.data).toMatchObject({ n: helloA.data.state.acceptedBy, messages: 2 });
-    expect(b1.data.n).toBe(helloB.data.state.acceptedBy);
+    expect(a1!.data).toMatchObject({ n: helloA.data.state.acceptedBy, sameConn: true, messages: 1, hub: true, id: helloA.data.id });
+    expect(a2!.data).toMatchObject({ n: helloA.data.state.acceptedBy, messages: 2, id: helloA.data.id });
+    expect(b1.data).toMatchObject({ n: helloB.data.state.acceptedBy, id: helloB.data.id });
     expect(b1.data.n).not.toBe(helloA.data.state.acceptedBy);
     await a.close();
     await b.close();
@@ -163,10 +177,36 @@ describe.each(PLATFORMS)('DI of connections on %s', (platform) => {
     expect(registry.plan(ImplicitGateway)?.scope).toBe('connection');
     expect(registry.plan(ScopedGateway)?.scope).toBe('connection');
     expect(registry.plan(SingletonGateway)?.scope).toBe('singleton');
-    const client = await WsTestClient.connect(started.url('/implicit'));
-    client.emit('who');
-    expect(typeof (await client.nextJson()).data).toBe('string');
-    await client.close();
+  });
+
+  it('conn.id: unique per connection, the hub\'s id for it, and the same in every message of one connection', async () => {
+    const hub = started.app.get(WsHub);
+    const a = await WsTestClient.connect(started.url('/implicit'));
+    const b = await WsTestClient.connect(started.url('/implicit'));
+    const idA = (await a.nextJson<string>()).data;
+    const idB = (await b.nextJson<string>()).data;
+    expect(idA).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(idB).not.toBe(idA);
+    // The hub knows each connection by that id ...
+    expect(hub.members('implicit').map((m) => m.id).sort()).toEqual([idA, idB].sort());
+    // ... and an info sent to one id reaches that connection only.
+    expect(hub.send(idB, 'whoami')).toBe(true);
+    expect(await b.nextJson()).toEqual({ event: 'you-are', data: idB });
+    expect(hub.send(idA, 'whoami')).toBe(true);
+    expect(await a.nextJson()).toEqual({ event: 'you-are', data: idA });
+    expect(b.pending).toBe(0);
+    // Stable across messages: @Conn() and the injected per-connection provider agree every time.
+    for (let i = 0; i < 3; i++) {
+      a.emit('who');
+      b.emit('who');
+    }
+    expect((await a.takeJson(3)).map((m) => m.data)).toEqual(Array.from({ length: 3 }, () => ({ presence: idA, conn: idA, same: true })));
+    expect((await b.takeJson(3)).map((m) => m.data)).toEqual(Array.from({ length: 3 }, () => ({ presence: idB, conn: idB, same: true })));
+    await a.close();
+    await b.close();
+    // Gone from the hub once closed: the id no longer reaches anyone.
+    await waitForNoConnections(started.app.get(WsGatewayRegistry));
+    expect(hub.send(idA, 'whoami')).toBe(false);
   });
 
   it('singleton gateways are built once', async () => {

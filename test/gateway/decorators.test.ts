@@ -20,17 +20,16 @@ import {
   Req,
   WsParamType,
   DecoratorError,
+  PushResources,
 } from '../../lib/gateway/index.js';
 import { GATEWAY_METADATA, HANDLER_METADATA, NEST_SCOPE_OPTIONS_METADATA, PARAM_ARGS_METADATA } from '../../lib/gateway/metadata-keys.js';
+import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
 
-function thrown(fn: () => unknown): DecoratorError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DecoratorError);
-    return error as DecoratorError;
-  }
-  throw new Error('expected the decorator to throw');
+/** Runs `fn`, which must throw a DecoratorError with `code` (no close code: nothing is open yet). */
+function thrown(fn: () => unknown, code: `WSG_ERR_DECORATOR_${string}`): DecoratorError {
+  const error = expectThrowsWsgError(fn, code);
+  expect(error).toBeInstanceOf(DecoratorError);
+  return error as DecoratorError;
 }
 
 const upper: PipeTransform = { transform: (v: unknown) => String(v).toUpperCase() };
@@ -72,7 +71,7 @@ describe('@WsGateway', () => {
     ['a space', '/a b'],
     ['a non-string', 42],
   ])('throws WSG_ERR_DECORATOR_PATH for %s', (_what, path) => {
-    expect(thrown(() => WsGateway(path as string)).code).toBe('WSG_ERR_DECORATOR_PATH');
+    thrown(() => WsGateway(path as string), 'WSG_ERR_DECORATOR_PATH');
   });
 
   it.each([
@@ -92,16 +91,16 @@ describe('@WsGateway', () => {
     ['conflicting engine limits', { maxSendQueue: 100, sendLowWaterMark: 1000 }],
     ['perMessageDeflate of the wrong type', { perMessageDeflate: 'yes' }],
   ])('throws WSG_ERR_DECORATOR_OPTION for %s', (_what, options) => {
-    expect(thrown(() => WsGateway(options as never)).code).toBe('WSG_ERR_DECORATOR_OPTION');
+    thrown(() => WsGateway(options as never), 'WSG_ERR_DECORATOR_OPTION');
   });
 
   it('throws WSG_ERR_DECORATOR_OPTION when the path is given twice', () => {
-    expect(thrown(() => WsGateway('/a', { path: '/b' })).code).toBe('WSG_ERR_DECORATOR_OPTION');
+    thrown(() => WsGateway('/a', { path: '/b' }), 'WSG_ERR_DECORATOR_OPTION');
   });
 
   it('keeps the engine error as the cause', () => {
-    const error = thrown(() => WsGateway({ maxMessageSize: -1 }));
-    expect((error.cause as { code: string }).code).toBe('WSG_ERR_INVALID_OPTION');
+    const error = thrown(() => WsGateway({ maxMessageSize: -1 }), 'WSG_ERR_DECORATOR_OPTION');
+    expectWsgError(error.cause, 'WSG_ERR_INVALID_OPTION');
   });
 });
 
@@ -128,19 +127,18 @@ describe('handler decorators', () => {
   });
 
   it('throw WSG_ERR_DECORATOR_EVENT / _INFO_TYPE for an empty or non-string pattern', () => {
-    expect(thrown(() => OnMessage('')).code).toBe('WSG_ERR_DECORATOR_EVENT');
-    expect(thrown(() => OnMessage(7 as never)).code).toBe('WSG_ERR_DECORATOR_EVENT');
-    expect(thrown(() => OnInfo('')).code).toBe('WSG_ERR_DECORATOR_INFO_TYPE');
+    thrown(() => OnMessage(''), 'WSG_ERR_DECORATOR_EVENT');
+    thrown(() => OnMessage(7 as never), 'WSG_ERR_DECORATOR_EVENT');
+    thrown(() => OnInfo(''), 'WSG_ERR_DECORATOR_INFO_TYPE');
   });
 
   it('throw WSG_ERR_DECORATOR_TARGET on a static method', () => {
-    const error = thrown(() => {
+    thrown(() => {
       class G {
         @OnMessage('x') static s() {}
       }
       return G;
-    });
-    expect(error.code).toBe('WSG_ERR_DECORATOR_TARGET');
+    }, 'WSG_ERR_DECORATOR_TARGET');
   });
 });
 
@@ -179,23 +177,36 @@ describe('parameter decorators', () => {
   });
 
   it('throw WSG_ERR_DECORATOR_PARAM for an empty name', () => {
-    expect(thrown(() => Param('')).code).toBe('WSG_ERR_DECORATOR_PARAM');
-    expect(thrown(() => Query('')).code).toBe('WSG_ERR_DECORATOR_PARAM');
-    expect(thrown(() => Headers(5 as never)).code).toBe('WSG_ERR_DECORATOR_PARAM');
+    thrown(() => Param(''), 'WSG_ERR_DECORATOR_PARAM');
+    thrown(() => Query(''), 'WSG_ERR_DECORATOR_PARAM');
+    thrown(() => Headers(5 as never), 'WSG_ERR_DECORATOR_PARAM');
   });
 
   it('throw WSG_ERR_DECORATOR_PIPE for something that is not a pipe', () => {
-    expect(thrown(() => Payload('x', 42 as never)).code).toBe('WSG_ERR_DECORATOR_PIPE');
-    expect(thrown(() => Query('n', {} as never)).code).toBe('WSG_ERR_DECORATOR_PIPE');
+    thrown(() => Payload('x', 42 as never), 'WSG_ERR_DECORATOR_PIPE');
+    thrown(() => Query('n', {} as never), 'WSG_ERR_DECORATOR_PIPE');
   });
 
   it('throw WSG_ERR_DECORATOR_TARGET on a constructor parameter', () => {
-    const error = thrown(() => {
+    thrown(() => {
       class G {
         constructor(@Conn() readonly c: unknown) {}
       }
       return G;
-    });
-    expect(error.code).toBe('WSG_ERR_DECORATOR_TARGET');
+    }, 'WSG_ERR_DECORATOR_TARGET');
+  });
+});
+
+describe('@PushResources', () => {
+  it.each([
+    ['an empty list', []],
+    ['a relative path', ['style.css']],
+    ['an absolute URL', ['https://cdn.example/app.js']],
+    ['a link with an uppercase as', [{ path: '/a.js', as: 'Script' }]],
+    ['not an array', '/a.js'],
+  ])('throws WSG_ERR_DECORATOR_PUSH_PATHS for %s, when the class is defined', (_what, links) => {
+    expect(thrown(() => PushResources(links as never), 'WSG_ERR_DECORATOR_PUSH_PATHS').message).toBe(
+      `@PushResources takes a non-empty array of origin-form paths or { path, as } links, got ${JSON.stringify(links)}`,
+    );
   });
 });

@@ -13,8 +13,11 @@ function sources(dir: string): string[] {
   );
 }
 
-describe('gateway error codes', () => {
-  it('are WSG_ERR_DECORATOR_* or WSG_ERR_GATEWAY_*, each with a one-line meaning', () => {
+// A consistency check of the table in lib/gateway/errors.ts against the source text. It does
+// not prove that any code is raised: the behavioural tests do that through expectWsgError(),
+// and the error ledger (test/support/error-ledger.mjs) fails a full run on a code none raised.
+describe('gateway error table (lib/gateway/errors.ts): consistency with the source text', () => {
+  it('lists only WSG_ERR_DECORATOR_* or WSG_ERR_GATEWAY_* codes, each with a one-line meaning', () => {
     for (const [code, meaning] of Object.entries(GatewayErrorCode)) {
       expect(code).toMatch(/^WSG_ERR_(DECORATOR|GATEWAY)_[A-Z0-9_]+$/);
       expect(meaning.length).toBeGreaterThan(10);
@@ -22,13 +25,13 @@ describe('gateway error codes', () => {
     }
   });
 
-  it('are all raised somewhere in lib/gateway, and every code raised there is in the table', () => {
+  it('names every code somewhere in the lib/gateway source, and the source names no code the table lacks (text only)', () => {
     const text = sources(libDir).join('\n');
     const used = new Set(text.match(/WSG_ERR_(?:DECORATOR|GATEWAY)_[A-Z0-9_]+/g));
     expect([...used].sort()).toEqual(Object.keys(GatewayErrorCode).sort());
   });
 
-  it('are WsgErrors with their code', () => {
+  it('DecoratorError and GatewayError are WsgErrors that keep their code', () => {
     const error = new DecoratorError('WSG_ERR_DECORATOR_PATH', 'x');
     expect(error).toBeInstanceOf(GatewayError);
     expect(error).toBeInstanceOf(WsgError);

@@ -1,6 +1,7 @@
 import { describe, it, expect, afterAll, beforeAll } from '@jest/globals';
 import { WsHub } from '../../lib/hub/index.js';
 import { WsGateway, OnInit, OnMessage, OnInfo, Conn, Payload, Info, emit, type WsConnection } from '../../lib/gateway/index.js';
+import { expectThrowsWsgError } from '../support/expect-wsg-error.js';
 import { PLATFORMS, startApp, type StartedApp } from './support/nest-app.js';
 import { waitFor } from './support/wait-for.js';
 import { WsTestClient } from './support/ws-client.js';
@@ -143,8 +144,10 @@ describe.each(PLATFORMS)('hub from gateways on %s', (platform) => {
     await client.close();
     await conn.closed;
     expect(hub.send(id, 'typing', 1)).toBe(false);
-    expect(() => conn.join('late')).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_NOT_OPEN' }));
-    expect(() => conn.emit('x', 1)).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_NOT_OPEN' }));
+    expect(expectThrowsWsgError(() => conn.join('late'), 'WSG_ERR_GATEWAY_NOT_OPEN').message).toBe(`Cannot join: connection ${id} is closed`);
+    expectThrowsWsgError(() => conn.emit('x', 1), 'WSG_ERR_GATEWAY_NOT_OPEN');
+    expectThrowsWsgError(() => conn.send('raw'), 'WSG_ERR_GATEWAY_NOT_OPEN');
+    expectThrowsWsgError(() => conn.close(4000, 'late'), 'WSG_ERR_GATEWAY_NOT_OPEN');
     await waitFor(() => hub.size === 0, 'no members');
   });
 });

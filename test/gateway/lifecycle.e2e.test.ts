@@ -21,6 +21,7 @@ import {
   type WsCloseReason,
   type WsConnection,
 } from '../../lib/gateway/index.js';
+import { expectWsgError } from '../support/expect-wsg-error.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { PLATFORMS, startApp, type StartedApp } from './support/nest-app.js';
 import { gate, waitFor } from './support/wait-for.js';
@@ -187,6 +188,11 @@ class StrictGateway {
     throw new Error('strict boom');
   }
 
+  @OnMessage('misplaced')
+  misplaced() {
+    return accept({});
+  }
+
   @OnMessage('e')
   e(@Payload() data: unknown) {
     return data;
@@ -243,6 +249,45 @@ class HeartbeatGateway {
   }
 }
 
+/** @OnInit returns a plain value: there is no event to reply under (WSG_ERR_GATEWAY_RESULT). */
+@WsGateway({ path: '/plain-init', onError: 'close' })
+class PlainInitGateway {
+  static last: WsConnection | null = null;
+
+  @OnInit()
+  init(@Conn() conn: WsConnection) {
+    PlainInitGateway.last = conn;
+    return 'a plain value';
+  }
+
+  @OnClose()
+  closed(@Conn() conn: WsConnection, @Reason() reason: WsCloseReason) {
+    recordClose(conn, reason);
+  }
+}
+
+/** The same under the default onError ('exception'): the client gets an exception event and stays. */
+@WsGateway('/plain-init-default')
+class PlainInitDefaultGateway {
+  @OnInit()
+  init(@Conn() conn: WsConnection) {
+    seen.conns.set(conn.id, conn);
+    return 'a plain value';
+  }
+
+  @OnMessage('echo')
+  echo(@Conn() conn: WsConnection) {
+    return conn.id;
+  }
+
+  /** A plain value from @OnClose has nowhere to go either: it is logged. */
+  @OnClose()
+  closed(@Conn() conn: WsConnection, @Reason() reason: WsCloseReason) {
+    recordClose(conn, reason);
+    return 'too late';
+  }
+}
+
 async function open(started: StartedApp, path: string): Promise<{ client: WsTestClient; conn: WsConnection }> {
   const client = await WsTestClient.connect(started.url(path));
   const hello = await client.nextJson<string>();
@@ -250,10 +295,27 @@ async function open(started: StartedApp, path: string): Promise<{ client: WsTest
   return { client, conn: seen.conns.get(hello.data)! };
 }
 
-async function closeReasonOf(conn: WsConnection): Promise<WsCloseReason> {
-  const reason = await conn.closed;
-  expect(seen.closes.get(conn.id)).toHaveLength(1);
-  return reason;
+/** Long enough for a second @OnClose call (a duplicate close event, a retried close) to show up. */
+const SECOND_CALL_WINDOW_MS = 60;
+
+/**
+ * What @OnClose received through @Reason(), once `conn.closed` settled and a quiet window
+ * passed: exactly one call, with the very reason `conn.closed` reports.
+ */
+async function onCloseReasonOf(conn: WsConnection): Promise<WsCloseReason> {
+  const settled = await conn.closed;
+  await new Promise((resolve) => setTimeout(resolve, SECOND_CALL_WINDOW_MS));
+  await turns(2);
+  const received = seen.closes.get(conn.id) ?? [];
+  expect(received).toHaveLength(1);
+  expect(received[0]).toBe(settled);
+  return received[0]!;
+}
+
+/** A reason without its error, for toEqual; the error is checked with expectWsgError. */
+function withoutError(reason: WsCloseReason): Omit<WsCloseReason, 'error'> {
+  const { error: _error, ...rest } = reason;
+  return rest;
 }
 
 describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
@@ -261,7 +323,7 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
   let hub: WsHub;
   const logger = new CaptureLogger();
   beforeAll(async () => {
-    started = await startApp(platform, { providers: [LifeGateway, StrictGateway, SmallMailboxGateway, HeartbeatGateway], logger });
+    started = await startApp(platform, { providers: [LifeGateway, StrictGateway, SmallMailboxGateway, HeartbeatGateway, PlainInitGateway, PlainInitDefaultGateway], logger });
     hub = started.app.get(WsHub);
   });
   afterAll(async () => {
@@ -346,11 +408,11 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       conn.deliverInfo('i', 2);
       expect(conn.isOpen).toBe(true);
       conn.deliverInfo('i', 3);
-      const closed = await client.closed;
-      expect(closed.code).toBe(CloseCode.TryAgainLater);
+      expect(await client.closed).toEqual({ code: CloseCode.TryAgainLater, reason: 'mailbox full' });
       seen.block.open();
-      const reason = await closeReasonOf(conn);
-      expect(reason).toMatchObject({ code: CloseCode.TryAgainLater, cause: 'overflow', error: { code: 'WSG_ERR_GATEWAY_MAILBOX_FULL' } });
+      const reason = await onCloseReasonOf(conn);
+      expect(withoutError(reason)).toEqual({ code: CloseCode.TryAgainLater, reason: 'mailbox full', wasClean: true, cause: 'overflow' });
+      expectWsgError(reason.error, 'WSG_ERR_GATEWAY_MAILBOX_FULL', CloseCode.TryAgainLater);
     });
   });
 
@@ -394,7 +456,7 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       const first = await client.takeJson(2);
       expect(first.map((m) => m.data).sort()).toEqual([0, 'first']);
       await client.close();
-      await conn.closed;
+      expect(await onCloseReasonOf(conn)).toEqual({ code: CloseCode.NoStatus, reason: '', wasClean: true, cause: 'client' });
       await waitFor(() => seen.teardowns.length === 2, 'both teardowns');
       expect(seen.teardowns.sort()).toEqual([`iterable:${conn.id}`, `observable:${conn.id}`]);
     });
@@ -407,7 +469,7 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       expect((await client.next()).data).toBe('third-raw');
       expect(await client.closed).toEqual({ code: 4000, reason: 'done' });
       expect(client.pending).toBe(0);
-      expect((await closeReasonOf(conn)).cause).toBe('server');
+      expect(await onCloseReasonOf(conn)).toEqual({ code: 4000, reason: 'done', wasClean: true, cause: 'server' });
     });
 
     it('an array of plain values is one reply', async () => {
@@ -423,6 +485,47 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       expect(await client.nextJson()).toEqual({ event: 'exception', data: { status: 'error', message: 'Internal server error' } });
       expect(logger.has('error', 'WSG_ERR_GATEWAY_MISPLACED_COMMAND')).toBe(true);
       await client.close();
+    });
+
+    it("accept() outside @OnAccept, with onError: 'close': 1011, and @OnClose gets WSG_ERR_GATEWAY_HANDLER caused by WSG_ERR_GATEWAY_MISPLACED_COMMAND", async () => {
+      const { client, conn } = await open(started, '/strict');
+      client.emit('misplaced');
+      expect(await client.closed).toEqual({ code: CloseCode.InternalError, reason: 'Internal server error' });
+      const reason = await onCloseReasonOf(conn);
+      expect(withoutError(reason)).toEqual({ code: CloseCode.InternalError, reason: 'Internal server error', wasClean: true, cause: 'error' });
+      const handlerError = expectWsgError(reason.error, 'WSG_ERR_GATEWAY_HANDLER', CloseCode.InternalError);
+      expect(expectWsgError(handlerError.cause, 'WSG_ERR_GATEWAY_MISPLACED_COMMAND').message).toBe(
+        'StrictGateway.misplaced() returned accept(), which only @OnAccept may return',
+      );
+    });
+  });
+
+  describe('a plain value where no event can carry it (WSG_ERR_GATEWAY_RESULT)', () => {
+    it("from @OnInit, with onError: 'close': the client is closed 1011 and @OnClose gets the error", async () => {
+      PlainInitGateway.last = null;
+      const client = await WsTestClient.connect(started.url('/plain-init'));
+      expect(await client.closed).toEqual({ code: CloseCode.InternalError, reason: 'Internal server error' });
+      expect(client.pending).toBe(0);
+      const conn = PlainInitGateway.last!;
+      const reason = await onCloseReasonOf(conn);
+      expect(withoutError(reason)).toEqual({ code: CloseCode.InternalError, reason: 'Internal server error', wasClean: true, cause: 'error' });
+      const handlerError = expectWsgError(reason.error, 'WSG_ERR_GATEWAY_HANDLER', CloseCode.InternalError);
+      expect(expectWsgError(handlerError.cause, 'WSG_ERR_GATEWAY_RESULT').message).toBe(
+        'PlainInitGateway.init() returned a plain value, which has no event to reply with; return emit(event, data)',
+      );
+    });
+
+    it('from @OnInit, by default: the client gets an exception event, nothing else, and stays connected', async () => {
+      const client = await WsTestClient.connect(started.url('/plain-init-default'));
+      expect(await client.nextJson()).toEqual({ event: 'exception', data: { status: 'error', message: 'Internal server error' } });
+      client.emit('echo');
+      const { data: id } = await client.nextJson<string>();
+      expect(seen.conns.get(id)!.isOpen).toBe(true);
+      expect(logger.has('error', '[WSG_ERR_GATEWAY_RESULT] PlainInitDefaultGateway.init() failed')).toBe(true);
+      await client.close();
+      // @OnClose's own plain value has no connection left to go to: it is only logged.
+      expect(await onCloseReasonOf(seen.conns.get(id)!)).toEqual({ code: CloseCode.NoStatus, reason: '', wasClean: true, cause: 'client' });
+      expect(logger.has('error', '[WSG_ERR_GATEWAY_RESULT] PlainInitDefaultGateway.closed() failed')).toBe(true);
     });
   });
 
@@ -440,17 +543,22 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
     it("close 1011 with onError: 'close' (cause error, WSG_ERR_GATEWAY_HANDLER)", async () => {
       const { client, conn } = await open(started, '/strict');
       client.emit('crash');
-      expect((await client.closed).code).toBe(CloseCode.InternalError);
-      const reason = await closeReasonOf(conn);
-      expect(reason).toMatchObject({ code: CloseCode.InternalError, cause: 'error', error: { code: 'WSG_ERR_GATEWAY_HANDLER' } });
+      expect(await client.closed).toEqual({ code: CloseCode.InternalError, reason: 'Internal server error' });
+      const reason = await onCloseReasonOf(conn);
+      expect(withoutError(reason)).toEqual({ code: CloseCode.InternalError, reason: 'Internal server error', wasClean: true, cause: 'error' });
+      const error = expectWsgError(reason.error, 'WSG_ERR_GATEWAY_HANDLER', CloseCode.InternalError);
+      expect((error.cause as Error).message).toBe('strict boom');
     });
   });
 
+  // Every test here reads what @OnClose received through @Reason() after a quiet window
+  // (onCloseReasonOf): exactly one call, with the cause, code and error of that path.
+  // Mutation caught: ConnectionRunner.finish() running @OnClose twice (at once, or on a later turn).
   describe('@OnClose runs exactly once, on every path, with a typed reason', () => {
     it('client close: cause client, its code and reason, clean', async () => {
       const { client, conn } = await open(started, '/life');
       await client.close(4100, 'client says bye');
-      expect(await closeReasonOf(conn)).toEqual({ code: 4100, reason: 'client says bye', wasClean: true, cause: 'client' });
+      expect(await onCloseReasonOf(conn)).toEqual({ code: 4100, reason: 'client says bye', wasClean: true, cause: 'client' });
       expect(conn.state).toBe('closed');
     });
 
@@ -458,27 +566,34 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       const { client, conn } = await open(started, '/life');
       client.emit('bye');
       expect(await client.closed).toEqual({ code: 4001, reason: 'kicked by handler' });
-      expect(await closeReasonOf(conn)).toMatchObject({ code: 4001, reason: 'kicked by handler', wasClean: true, cause: 'server' });
+      expect(await onCloseReasonOf(conn)).toEqual({ code: 4001, reason: 'kicked by handler', wasClean: true, cause: 'server' });
     });
 
     it('conn.close() from outside the handlers: cause kick', async () => {
       const { client, conn } = await open(started, '/life');
       conn.close(4002, 'go away');
       expect(await client.closed).toEqual({ code: 4002, reason: 'go away' });
-      expect(await closeReasonOf(conn)).toMatchObject({ code: 4002, cause: 'kick' });
+      expect(await onCloseReasonOf(conn)).toEqual({ code: 4002, reason: 'go away', wasClean: true, cause: 'kick' });
     });
 
     it('hub.disconnect(): cause kick', async () => {
       const { client, conn } = await open(started, '/life');
       expect(hub.disconnect(conn.id, 4003, 'hub kick')).toBe(true);
       expect(await client.closed).toEqual({ code: 4003, reason: 'hub kick' });
-      expect(await closeReasonOf(conn)).toMatchObject({ code: 4003, cause: 'kick' });
+      expect(await onCloseReasonOf(conn)).toEqual({ code: 4003, reason: 'hub kick', wasClean: true, cause: 'kick' });
     });
 
-    it('idle timeout: cause timeout, 1001, WSG_ERR_IDLE_TIMEOUT', async () => {
+    it('idle timeout: closes 1001 not before idleTimeout (200 ms) and by it + 800 ms; cause timeout, WSG_ERR_IDLE_TIMEOUT', async () => {
+      const beforeConnect = performance.now();
       const { client, conn } = await open(started, '/strict');
-      expect((await client.closed).code).toBe(CloseCode.GoingAway);
-      expect(await closeReasonOf(conn)).toMatchObject({ code: CloseCode.GoingAway, cause: 'timeout', error: { code: 'WSG_ERR_IDLE_TIMEOUT' } });
+      const opened = performance.now();
+      expect(await client.closed).toEqual({ code: CloseCode.GoingAway, reason: 'idle timeout' });
+      const closedAt = performance.now();
+      expect(closedAt - opened).toBeGreaterThanOrEqual(0.9 * 200);
+      expect(closedAt - beforeConnect).toBeLessThan(200 + 800);
+      const reason = await onCloseReasonOf(conn);
+      expect(withoutError(reason)).toEqual({ code: CloseCode.GoingAway, reason: 'idle timeout', wasClean: true, cause: 'timeout' });
+      expectWsgError(reason.error, 'WSG_ERR_IDLE_TIMEOUT', CloseCode.GoingAway);
     });
 
     // maxFrameSize is set above maxMessageSize so that the message limit is the one crossed.
@@ -490,18 +605,29 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       client.send(padded, false);
       expect(await client.nextJson()).toEqual({ event: 'e', data: 1 });
       client.send(padded + ' ', false);
-      expect((await client.closed).code).toBe(CloseCode.MessageTooBig);
-      expect(await closeReasonOf(conn)).toMatchObject({ code: CloseCode.MessageTooBig, cause: 'protocol', error: { code: 'WSG_ERR_MESSAGE_TOO_LARGE' } });
+      const tooBig = 'Message of at least 33 bytes exceeds maxMessageSize (32)';
+      expect(await client.closed).toEqual({ code: CloseCode.MessageTooBig, reason: tooBig });
+      const reason = await onCloseReasonOf(conn);
+      expect(withoutError(reason)).toEqual({ code: CloseCode.MessageTooBig, reason: tooBig, wasClean: false, cause: 'protocol' });
+      expectWsgError(reason.error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
     });
 
     it('heartbeat: a client that answers pings stays; one that does not is dropped (cause timeout, WSG_ERR_PONG_TIMEOUT)', async () => {
       const { client: alive, conn: aliveConn } = await open(started, '/heartbeat');
       let pings = 0;
       const threePings = new Promise<void>((resolve) => alive.socket.on('ping', () => ++pings === 3 && resolve()));
+      const beforeConnect = performance.now();
       const silent = await WsTestClient.connect(started.url('/heartbeat'), { autoPong: false });
       const silentConn = seen.conns.get((await silent.nextJson<string>()).data)!;
+      const opened = performance.now();
       expect((await silent.closed).code).toBe(CloseCode.Abnormal);
-      expect(await closeReasonOf(silentConn)).toMatchObject({ code: CloseCode.Abnormal, cause: 'timeout', error: { code: 'WSG_ERR_PONG_TIMEOUT' } });
+      // The first ping goes out after pingInterval (40 ms); its pong is due pongTimeout (40 ms) later.
+      const droppedAt = performance.now();
+      expect(droppedAt - opened).toBeGreaterThanOrEqual(0.9 * (40 + 40));
+      expect(droppedAt - beforeConnect).toBeLessThan(40 + 40 + 800);
+      const reason = await onCloseReasonOf(silentConn);
+      expect(withoutError(reason)).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'timeout' });
+      expectWsgError(reason.error, 'WSG_ERR_PONG_TIMEOUT', CloseCode.Abnormal);
       await threePings;
       expect(aliveConn.isOpen).toBe(true);
       await alive.close();
@@ -510,7 +636,7 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
     it('transport dropped without a close frame: cause io, 1006', async () => {
       const { client, conn } = await open(started, '/life');
       client.socket.terminate();
-      expect(await closeReasonOf(conn)).toMatchObject({ code: CloseCode.Abnormal, wasClean: false, cause: 'io' });
+      expect(withoutError(await onCloseReasonOf(conn))).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'io' });
     });
 
     it('waits for the handler in flight: callbacks never overlap', async () => {
@@ -521,7 +647,7 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       await waitFor(() => conn.state === 'closed', 'the transport to close');
       expect(seen.events).toEqual(['block-start']);
       seen.block.open();
-      await conn.closed;
+      expect(withoutError(await onCloseReasonOf(conn))).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'io' });
       expect(seen.events).toEqual(['block-start', 'block-end', 'close']);
     });
   });
@@ -534,7 +660,7 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       expect(JSON.parse(await client.receiveText())).toEqual({ event: 'echo', data: 'engine' });
       client.close(CloseCode.Normal, 'done');
       expect((await client.closed).code).toBe(CloseCode.Normal);
-      expect(await closeReasonOf(seen.conns.get(hello.data)!)).toMatchObject({ cause: 'client', code: CloseCode.Normal });
+      expect(await onCloseReasonOf(seen.conns.get(hello.data)!)).toEqual({ code: CloseCode.Normal, reason: 'done', wasClean: true, cause: 'client' });
     });
   });
 });

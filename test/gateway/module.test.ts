@@ -5,8 +5,9 @@ import { Injectable, Module, type INestApplicationContext } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { WsHub } from '../../lib/hub/index.js';
-import { WsGateway, OnMessage, WsGateModule, WsGatewayRegistry, WSGATE_MODULE_OPTIONS, type ResolvedWsGateModuleOptions } from '../../lib/gateway/index.js';
+import { WsGateway, OnMessage, OnInfo, OnClose, Info, Reason, WsGateModule, WsGatewayRegistry, WSGATE_MODULE_OPTIONS, type ResolvedWsGateModuleOptions } from '../../lib/gateway/index.js';
 import { resolveModuleOptions } from '../../lib/gateway/module-options.js';
+import { expectRejectsWsgError, expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { PLATFORMS, startApp } from './support/nest-app.js';
 import { WsTestClient } from './support/ws-client.js';
@@ -27,14 +28,37 @@ class ParamA {}
 @WsGateway('/rooms/:b')
 class ParamB {}
 
-async function bootstrapError(providers: unknown[], options: Parameters<typeof WsGateModule.forRoot>[0] = {}): Promise<{ code?: string; message: string }> {
+@WsGateway('/twice')
+class TwoHandlersForOneEvent {
+  @OnMessage('say') first() {}
+  @OnMessage('say') second() {}
+}
+
+@WsGateway('/two-closes')
+class TwoOnClose {
+  @OnClose() one() {}
+  @OnClose() two() {}
+}
+
+@WsGateway('/info-on-message')
+class InfoOnMessage {
+  @OnMessage('x') x(@Info() _info: unknown) {}
+}
+
+@WsGateway('/reason-on-info')
+class ReasonOnInfo {
+  @OnInfo('t') t(@Reason() _reason: unknown) {}
+}
+
+/** What app.listen() rejected with; the app is closed either way. */
+async function bootstrapError(providers: unknown[], options: Parameters<typeof WsGateModule.forRoot>[0] = {}): Promise<unknown> {
   @Module({ imports: [WsGateModule.forRoot(options)], providers: providers as never[] })
   class M {}
   const app = await NestFactory.create(M, new ExpressAdapter(), { logger: false, abortOnError: false });
   try {
     await app.listen(0, '127.0.0.1');
   } catch (error) {
-    return error as { code?: string; message: string };
+    return error;
   } finally {
     await app.close().catch(() => undefined);
   }
@@ -58,7 +82,7 @@ describe('WsGateModule.forRoot() options', () => {
     ['an empty host', { host: '' }],
     ['logRoutes not boolean', { logRoutes: 'yes' }],
   ])('throw WSG_ERR_GATEWAY_INVALID_OPTION for %s, at forRoot()', (_what, options) => {
-    expect(() => WsGateModule.forRoot(options as never)).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_INVALID_OPTION' }));
+    expectThrowsWsgError(() => WsGateModule.forRoot(options as never), 'WSG_ERR_GATEWAY_INVALID_OPTION');
   });
 
   it('take a WsHub instance as it is', async () => {
@@ -99,26 +123,48 @@ describe('WsGateModule.forRootAsync()', () => {
     @Module({ imports: [WsGateModule.forRootAsync({ useFactory: async () => ({ defaults: { scope: 'nope' } }) as never })] })
     class M {}
     let context: INestApplicationContext | undefined;
-    await expect(
+    await expectRejectsWsgError(
       (async () => {
         context = await NestFactory.createApplicationContext(M, { logger: false, abortOnError: false });
       })(),
-    ).rejects.toMatchObject({ code: 'WSG_ERR_GATEWAY_INVALID_OPTION' });
+      'WSG_ERR_GATEWAY_INVALID_OPTION',
+    );
     await context?.close();
   });
 });
 
 describe('bootstrap', () => {
   it('throws WSG_ERR_GATEWAY_DUPLICATE_PATH for two gateways at one path on one server', async () => {
-    expect(await bootstrapError([OneGateway, SamePathGateway])).toMatchObject({ code: 'WSG_ERR_GATEWAY_DUPLICATE_PATH' });
-    expect(await bootstrapError([ParamA, ParamB])).toMatchObject({ code: 'WSG_ERR_GATEWAY_DUPLICATE_PATH' });
+    expect(expectWsgError(await bootstrapError([OneGateway, SamePathGateway]), 'WSG_ERR_GATEWAY_DUPLICATE_PATH').message).toBe(
+      'OneGateway and SamePathGateway are both mounted at /one on one server',
+    );
+    expectWsgError(await bootstrapError([ParamA, ParamB]), 'WSG_ERR_GATEWAY_DUPLICATE_PATH');
+  });
+
+  it('throws WSG_ERR_GATEWAY_DUPLICATE_HANDLER for two handlers of one event, or two @OnClose', async () => {
+    expect(expectWsgError(await bootstrapError([TwoHandlersForOneEvent]), 'WSG_ERR_GATEWAY_DUPLICATE_HANDLER').message).toBe(
+      'TwoHandlersForOneEvent: event "say" is handled by both first() and second()',
+    );
+    expect(expectWsgError(await bootstrapError([TwoOnClose]), 'WSG_ERR_GATEWAY_DUPLICATE_HANDLER').message).toBe(
+      'TwoOnClose: @OnClose is handled by both one() and two()',
+    );
+  });
+
+  it('throws WSG_ERR_GATEWAY_PARAM_CONTEXT for @Info() outside @OnInfo and @Reason() outside @OnClose', async () => {
+    expect(expectWsgError(await bootstrapError([InfoOnMessage]), 'WSG_ERR_GATEWAY_PARAM_CONTEXT').message).toBe(
+      'InfoOnMessage.x(): @Info() is only given to @OnInfo handlers',
+    );
+    expect(expectWsgError(await bootstrapError([ReasonOnInfo]), 'WSG_ERR_GATEWAY_PARAM_CONTEXT').message).toBe(
+      'ReasonOnInfo.t(): @Reason() is only given to @OnClose handlers',
+    );
   });
 
   it('throws WSG_ERR_GATEWAY_NO_HTTP_SERVER for a gateway without a port in an app without HTTP', async () => {
     @Module({ imports: [WsGateModule.forRoot()], providers: [OneGateway] })
     class M {}
     // createApplicationContext() runs the bootstrap hooks itself.
-    await expect(NestFactory.createApplicationContext(M, { logger: false, abortOnError: false })).rejects.toMatchObject({ code: 'WSG_ERR_GATEWAY_NO_HTTP_SERVER' });
+    const error = await expectRejectsWsgError(NestFactory.createApplicationContext(M, { logger: false, abortOnError: false }), 'WSG_ERR_GATEWAY_NO_HTTP_SERVER');
+    expect(error.message).toBe('OneGateway has no port of its own and the application has no HTTP server');
   });
 
   it('throws WSG_ERR_GATEWAY_LISTEN when a gateway\'s own port is taken', async () => {
@@ -128,7 +174,8 @@ describe('bootstrap', () => {
     @WsGateway({ path: '/own', port })
     class OwnPort {}
     try {
-      expect(await bootstrapError([OwnPort], { host: '127.0.0.1' })).toMatchObject({ code: 'WSG_ERR_GATEWAY_LISTEN' });
+      const error = expectWsgError(await bootstrapError([OwnPort], { host: '127.0.0.1' }), 'WSG_ERR_GATEWAY_LISTEN');
+      expect((error.cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

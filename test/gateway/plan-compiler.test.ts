@@ -8,6 +8,7 @@ import {
   UseGuards,
   UseInterceptors,
   UsePipes,
+  createParamDecorator,
   type CallHandler,
   type CanActivate,
   type ExceptionFilter,
@@ -37,6 +38,7 @@ import {
 import { HandlerChainFactory } from '../../lib/gateway/handler-chain.js';
 import { nestContainerOf } from '../../lib/gateway/nest-container.js';
 import { isGatewayClass, PlanCompiler } from '../../lib/gateway/plan-compiler.js';
+import { expectThrowsWsgError } from '../support/expect-wsg-error.js';
 
 @Injectable()
 class AllowGuard implements CanActivate {
@@ -85,7 +87,28 @@ class DependsOnConnection {
   @OnMessage('g') @UseGuards(AllowGuard) guarded() {}
 }
 
-@Module({ imports: [DiscoveryModule], providers: [AllowGuard, PassInterceptor, FullGateway, PerConnection, DependsOnConnection] })
+const Custom = createParamDecorator(() => 'custom');
+
+@WsGateway('/args')
+class ArgsGateway {
+  @OnMessage('named') named(@Conn() _c: WsConnection, _hole: unknown, @Payload('text') _t: unknown) {}
+  @OnMessage('custom') custom(@Custom() _v: unknown) {}
+  @OnMessage('custom-and-payload') customAndPayload(@Custom() _v: unknown, @Payload() _p: unknown) {}
+  /** Not a handler: ignored by the compiler. */
+  helper(): string {
+    return 'helper';
+  }
+}
+
+@WsGateway('/asked', { scope: 'connection' })
+class AsksForConnectionScope {
+  @OnMessage('g') @UseGuards(AllowGuard) guarded() {}
+}
+
+@Module({
+  imports: [DiscoveryModule],
+  providers: [AllowGuard, PassInterceptor, FullGateway, PerConnection, DependsOnConnection, ArgsGateway, AsksForConnectionScope],
+})
 class CompilerModule {}
 
 describe('plan compiler', () => {
@@ -135,6 +158,99 @@ describe('plan compiler', () => {
       expect('set' in plan.messages).toBe(false);
     });
 
+    it('records the provider it was compiled from: class, wrapper id and module key', () => {
+      const wrapper = discovery.getProviders().find((w) => w.metatype === FullGateway)!;
+      const plan = compile(FullGateway);
+      expect(plan.metatype).toBe(FullGateway);
+      expect(plan.wrapperId).toBe(wrapper.id);
+      expect(plan.moduleKey).toBe(wrapper.host!.token);
+      expect(plan.moduleKey).not.toBe('');
+    });
+
+    it('compiles each handler to a frozen record of its kind, pattern and method, in declaration order', () => {
+      const plan = compile(FullGateway);
+      expect(Object.isFrozen(plan.handlers)).toBe(true);
+      expect(plan.handlers.map((h) => [h.kind, h.pattern, h.methodName])).toEqual([
+        ['accept', null, 'accept'],
+        ['init', null, 'init'],
+        ['message', 'plain', 'plain'],
+        ['message', 'with-params', 'withParams'],
+        ['message', 'guarded', 'guarded'],
+        ['message', 'intercepted', 'intercepted'],
+        ['message', 'param-pipe', 'paramPipe'],
+        ['message', 'method-pipe-no-params', 'methodPipeNoParams'],
+        ['message', 'method-pipe', 'methodPipe'],
+        ['message', 'filtered', 'filtered'],
+        ['message', null, 'catchAll'],
+        ['info', 'tick', 'tick'],
+        ['info', null, 'anyInfo'],
+        ['close', null, 'close'],
+      ]);
+      for (const handler of plan.handlers) {
+        expect(Object.isFrozen(handler)).toBe(true);
+        expect(handler.method).toBe((FullGateway.prototype as unknown as Record<string, unknown>)[handler.methodName]);
+      }
+      expect(plan.messages.get('plain')).toBe(plan.handlers[2]);
+      expect(plan.infos.get('tick')).toBe(plan.handlers[11]);
+    });
+
+    it('gives Maps that read like a Map and cannot be written', () => {
+      const messages = compile(FullGateway).messages;
+      const plain = messages.get('plain')!;
+      expect(Object.isFrozen(messages)).toBe(true);
+      expect(messages.has('plain')).toBe(true);
+      expect(messages.has('nope')).toBe(false);
+      expect(messages.get('nope')).toBeUndefined();
+      expect(messages.size).toBe(8);
+      expect([...messages.keys()][0]).toBe('plain');
+      expect([...messages.values()][0]).toBe(plain);
+      expect([...messages.entries()][0]).toEqual(['plain', plain]);
+      expect([...messages][0]).toEqual(['plain', plain]);
+      const seen: unknown[] = [];
+      const self = { tag: 'this' };
+      messages.forEach(function (this: unknown, value, key, map) {
+        seen.push([key, value === messages.get(key), map === messages, this]);
+      }, self);
+      expect(seen).toHaveLength(8);
+      expect(seen[0]).toEqual(['plain', true, true, self]);
+      for (const write of ['set', 'delete', 'clear']) expect(write in messages).toBe(false);
+    });
+
+    it('resolves a direct call\'s arguments by position from (conn, data, pattern), holes left undefined', () => {
+      const named = compile(ArgsGateway).messages.get('named')!;
+      const conn = { id: 'conn' } as unknown as WsConnection;
+      expect(named.resolveArgs!(conn, { text: 'hi', other: 1 }, 'named')).toEqual([conn, undefined, 'hi']);
+      expect(named.needsChain).toBe(false);
+    });
+
+    it('ignores methods without a handler decorator', () => {
+      const plan = compile(ArgsGateway);
+      expect(plan.handlers.map((h) => h.methodName)).toEqual(['named', 'custom', 'customAndPayload']);
+    });
+
+    it('routes a handler with a createParamDecorator() parameter through a chain (it needs an ExecutionContext)', () => {
+      const plan = compile(ArgsGateway);
+      const custom = plan.messages.get('custom')!;
+      expect(custom.enhancers).toEqual({ guards: 0, interceptors: 0, pipes: 0, filters: 0, customParams: 1 });
+      expect(custom.needsChain).toBe(true);
+      expect(custom.chain).not.toBeNull();
+      expect(custom.chain!.hasInterceptors).toBe(false);
+      // Only wsgate's own parameters are resolved for a direct call; the custom one is the chain's.
+      expect(custom.resolveArgs).toBeNull();
+      const mixed = plan.messages.get('custom-and-payload')!;
+      expect(mixed.enhancers.customParams).toBe(1);
+      expect(mixed.resolveArgs!({} as WsConnection, 'data', 'custom-and-payload')).toEqual([undefined, 'data']);
+    });
+
+    it('compiles a gateway that asks for connection scope as connection scope, though its provider is static', () => {
+      const plan = compile(AsksForConnectionScope);
+      expect(plan.scope).toBe('connection');
+      expect(plan.instance).toBeNull();
+      const guarded = plan.messages.get('g')!;
+      expect(guarded.needsChain).toBe(true);
+      expect(guarded.chain).toBeNull();
+    });
+
     it('gives a handler without enhancers a direct call: no chain, no Nest pipeline', () => {
       const plan = compile(FullGateway);
       const plain = plan.messages.get('plain')!;
@@ -162,6 +278,7 @@ describe('plan compiler', () => {
       expect(plan.messages.get('intercepted')!.chain!.hasInterceptors).toBe(true);
       expect(plan.messages.get('filtered')!.chain!.catch).not.toBeNull();
       expect(plan.messages.get('guarded')!.chain!.catch).toBeNull();
+      expect(plan.messages.get('guarded')!.chain!.hasInterceptors).toBe(false);
     });
 
     it('ignores pipes on a handler without parameters (they would have nothing to transform)', () => {
@@ -190,9 +307,10 @@ describe('plan compiler', () => {
     it('throws WSG_ERR_GATEWAY_INVALID_OPTION when defaults and own options conflict', () => {
       @WsGateway('/conflict', { sendLowWaterMark: 1000 })
       class Conflict {}
-      expect(() =>
-        new PlanCompiler(chains, { maxSendQueue: 100 }).compile({ metatype: Conflict, instance: new Conflict(), wrapperId: 'x', moduleKey: '', isStatic: true }),
-      ).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_INVALID_OPTION' }));
+      expectThrowsWsgError(
+        () => new PlanCompiler(chains, { maxSendQueue: 100 }).compile({ metatype: Conflict, instance: new Conflict(), wrapperId: 'x', moduleKey: '', isStatic: true }),
+        'WSG_ERR_GATEWAY_INVALID_OPTION',
+      );
     });
   });
 
@@ -212,6 +330,7 @@ describe('plan compiler', () => {
           }
           return D;
         })(),
+        'D: event "x" is handled by both a() and b()',
       ],
       [
         'two @OnAccept',
@@ -223,6 +342,31 @@ describe('plan compiler', () => {
           }
           return D;
         })(),
+        'D: @OnAccept is handled by both a() and b()',
+      ],
+      [
+        'two @OnInit',
+        (() => {
+          @WsGateway('/d5')
+          class D {
+            @OnInit() a() {}
+            @OnInit() b() {}
+          }
+          return D;
+        })(),
+        'D: @OnInit is handled by both a() and b()',
+      ],
+      [
+        'two @OnClose',
+        (() => {
+          @WsGateway('/d6')
+          class D {
+            @OnClose() a() {}
+            @OnClose() b() {}
+          }
+          return D;
+        })(),
+        'D: @OnClose is handled by both a() and b()',
       ],
       [
         'two catch-all @OnMessage()',
@@ -234,6 +378,7 @@ describe('plan compiler', () => {
           }
           return D;
         })(),
+        'D: the catch-all @OnMessage() is handled by both a() and b()',
       ],
       [
         'two handlers for one info type',
@@ -245,9 +390,40 @@ describe('plan compiler', () => {
           }
           return D;
         })(),
+        'D: info "t" is handled by both a() and b()',
       ],
-    ])('throws WSG_ERR_GATEWAY_DUPLICATE_HANDLER for %s', (_what, metatype) => {
-      expect(() => compileLoose(metatype)).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_DUPLICATE_HANDLER' }));
+      [
+        'two catch-all @OnInfo()',
+        (() => {
+          @WsGateway('/d7')
+          class D {
+            @OnInfo() a() {}
+            @OnInfo() b() {}
+          }
+          return D;
+        })(),
+        'D: the catch-all @OnInfo() is handled by both a() and b()',
+      ],
+    ])('throws WSG_ERR_GATEWAY_DUPLICATE_HANDLER for %s', (_what, metatype, message) => {
+      expect(expectThrowsWsgError(() => compileLoose(metatype), 'WSG_ERR_GATEWAY_DUPLICATE_HANDLER').message).toBe(message);
+    });
+
+    it('accepts one handler of each kind next to an event and an info type of the same name', () => {
+      @WsGateway('/same-name')
+      class SameName {
+        @OnMessage('x') message() {}
+        @OnInfo('x') info() {}
+        @OnMessage() anyMessage() {}
+        @OnInfo() anyInfo() {}
+      }
+      const plan = compileLoose(SameName);
+      expect(plan.messages.get('x')!.methodName).toBe('message');
+      expect(plan.infos.get('x')!.methodName).toBe('info');
+      expect(plan.messageCatchAll!.methodName).toBe('anyMessage');
+      expect(plan.infoCatchAll!.methodName).toBe('anyInfo');
+      expect(plan.accept).toBeNull();
+      expect(plan.init).toBeNull();
+      expect(plan.close).toBeNull();
     });
 
     it('throws WSG_ERR_GATEWAY_PARAM_CONTEXT for @Info() outside @OnInfo and @Reason() outside @OnClose', () => {
@@ -259,8 +435,8 @@ describe('plan compiler', () => {
       class P2 {
         @OnInit() a(@Reason() _r: unknown) {}
       }
-      expect(() => compileLoose(P1)).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_PARAM_CONTEXT' }));
-      expect(() => compileLoose(P2)).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_PARAM_CONTEXT' }));
+      expect(expectThrowsWsgError(() => compileLoose(P1), 'WSG_ERR_GATEWAY_PARAM_CONTEXT').message).toBe('P1.a(): @Info() is only given to @OnInfo handlers');
+      expect(expectThrowsWsgError(() => compileLoose(P2), 'WSG_ERR_GATEWAY_PARAM_CONTEXT').message).toBe('P2.a(): @Reason() is only given to @OnClose handlers');
     });
 
     it('inherits handlers from a base class', () => {

@@ -1,11 +1,10 @@
-import { describe, it, expect, afterAll, beforeAll } from '@jest/globals';
-import { existsSync } from 'node:fs';
+import { it, expect, afterAll, beforeAll } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { chromium, type Browser } from 'playwright-core';
 import { bootstrap } from '../../sample/02-chat/main.js';
+import { CHROMIUM, chromiumBinary, requireBinary } from '../support/interop-binaries.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -17,13 +16,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is required when CI=true`);
-  console.warn(`skipping the chat browser test: ${CHROMIUM} not found`);
-}
-
-(available ? describe : describe.skip)('sample 02-chat in headless Chromium', () => {
+requireBinary('chromium', chromiumBinary)('sample 02-chat in headless Chromium', () => {
   let app: INestApplication;
   let browser: Browser;
   let base: string;

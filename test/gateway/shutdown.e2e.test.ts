@@ -11,13 +11,15 @@ const state = {
   closeFinished: 0,
   acceptStarted: false,
   acceptGate: gate(),
+  pendingConn: null as WsConnection | null,
 };
 
 @WsGateway('/main')
 class MainGateway {
   @OnAccept()
-  async accept(@Query('wait') wait: string | undefined) {
+  async accept(@Query('wait') wait: string | undefined, @Conn() conn: WsConnection) {
     if (wait === 'yes') {
+      state.pendingConn = conn;
       state.acceptStarted = true;
       await state.acceptGate.promise;
     }
@@ -79,18 +81,39 @@ describe.each(PLATFORMS)('application shutdown on %s', (platform) => {
     expect(await refusedTcp(started.port)).toBe('ECONNREFUSED');
   });
 
-  it('answers 503 to an upgrade still in @OnAccept when shutdown starts, and waits for it', async () => {
+  // Mutation caught: ConnectionRunner.shutdown() returning at once for a runner still in
+  // @OnAccept (app.close() resolves while the accept is held).
+  it('waits for an @OnAccept still running when shutdown starts, then answers it 503 and never opens the connection', async () => {
     state.acceptStarted = false;
     state.acceptGate = gate();
+    state.pendingConn = null;
+    state.reasons = [];
     const started = await startApp(platform, { providers: [MainGateway] });
-    const refused = WsTestClient.refused(started.url('/main?wait=yes'));
+    const events: string[] = [];
+    const refused = WsTestClient.refused(started.url('/main?wait=yes')).then((r) => {
+      events.push(`refused ${r.status}`);
+      return r;
+    });
     await waitFor(() => state.acceptStarted, 'accept to start');
-    let closed = false;
-    const closing = started.app.close().then(() => (closed = true));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(closed).toBe(false);
+    const pending = state.pendingConn!;
+    expect(pending.state).toBe('pending');
+
+    const closing = started.app.close().then(() => events.push('app closed'));
+    // Shutdown has begun: a fresh upgrade, whose @OnAccept answers at once, gets 503 ...
+    expect((await WsTestClient.refused(started.url('/main'))).status).toBe(503);
+    // ... and app.close() still waits for the held accept, however long it takes.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(events).toEqual([]);
+    expect(pending.state).toBe('pending');
+
+    events.push('accept released');
     state.acceptGate.open();
-    expect((await refused).status).toBe(503);
+    expect(await refused).toMatchObject({ status: 503 });
     await closing;
+    expect(events).toEqual(['accept released', 'refused 503', 'app closed']);
+    // Refused before the 101: the connection never opened, so @OnClose never ran for it.
+    expect(pending.state).toBe('denied');
+    expect(await pending.closed).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied' });
+    expect(state.reasons).toEqual([]);
   });
 });

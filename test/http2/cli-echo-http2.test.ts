@@ -6,8 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../lib/frames/close-codes.js';
 import { WsClient } from '../../lib/frames/websocket-client.js';
-import { requireBinary } from '../support/interop-binaries.js';
-import { OPENSSL, opensslBinary } from './support/h2-binaries.js';
+import { OPENSSL, opensslBinary, requireBinary } from '../support/interop-binaries.js';
 import { FIXTURES_DIR, TLS_CERT } from './support/tls-fixture.js';
 
 const ROOT = process.cwd();

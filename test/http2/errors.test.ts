@@ -18,18 +18,23 @@ function codesUsedIn(dir: string, prefix: string, files: (name: string) => boole
   return used;
 }
 
-describe('HTTP/2 error codes', () => {
-  it('lists every code lib/http2 raises, and raises every code it lists', () => {
+// Table consistency only: these tests read source text and build errors by hand, so they prove
+// that the tables and the code literals agree, never that a code is raised. Each code is raised
+// through the public API, and recorded with expectWsgError(), in the behavioural suites:
+// extended-connect, push-service, python-h2, http2-ws-server, self-signed-certificate
+// (test/http2) and push.e2e, roads.e2e, adapter-h2.e2e (test/gateway/http2).
+describe('HTTP/2 error code tables agree with the source text', () => {
+  it('Http2ErrorCode lists exactly the WSG_ERR_H2_* literals written in lib/http2', () => {
     const used = codesUsedIn(join(process.cwd(), 'lib/http2'), 'WSG_ERR_H2_', () => true);
     expect([...used].sort()).toEqual(Object.keys(Http2ErrorCode).sort());
   });
 
-  it("lists every code the client's HTTP/2 road raises (lib/frames/h2-*.ts), and raises every code it lists", () => {
+  it("H2ClientErrorCode lists exactly the WSG_ERR_HANDSHAKE_H2_* literals written in lib/frames/h2-*.ts", () => {
     const used = codesUsedIn(join(process.cwd(), 'lib/frames'), 'WSG_ERR_HANDSHAKE_H2_', (file) => file.startsWith('h2-'));
     expect([...used].sort()).toEqual(Object.keys(H2ClientErrorCode).sort());
   });
 
-  it('Http2Error is a WsgError; both handshake errors are HandshakeErrors carrying status', () => {
+  it('Http2Error is a WsgError; both handshake error classes are HandshakeErrors carrying status', () => {
     const error = new Http2Error('WSG_ERR_H2_PUSH_RESET', 'reset');
     expect(error).toBeInstanceOf(WsgError);
     expect(error.name).toBe('Http2Error');
@@ -41,7 +46,7 @@ describe('HTTP/2 error codes', () => {
     expect(client.rstCode).toBe(RstCode.RefusedStream);
   });
 
-  it("wraps Node's ERR_HTTP2_* with cause: mapped codes by table, the rest by the caller's fallback", () => {
+  it("fromNodeHttp2Error() maps Node's ERR_HTTP2_* by table, the rest to the caller's fallback, with cause", () => {
     const disabled = Object.assign(new Error('Push disabled'), { code: 'ERR_HTTP2_PUSH_DISABLED' });
     const wrapped = fromNodeHttp2Error(disabled, 'WSG_ERR_H2_PUSH_REFUSED', 'Could not push');
     expect(wrapped.code).toBe('WSG_ERR_H2_PUSH_DISABLED');

@@ -6,6 +6,7 @@ import { CloseCode } from '../../lib/frames/close-codes.js';
 import { WsClient, type WsClientOptions } from '../../lib/frames/websocket-client.js';
 import type { WebSocketConnection } from '../../lib/frames/websocket-connection.js';
 import { Http2WsServer, type Http2WsConnectionInfo, type Http2WsServerOptions } from '../../lib/http2/http2-ws-server.js';
+import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
 import { EventQueue } from '../support/interop-event-queue.js';
 import { closeSession, rawRequest, rawSession } from './support/h2-test-server.js';
 import { TLS_CERT, TLS_KEY } from './support/tls-fixture.js';
@@ -140,14 +141,14 @@ describe('Http2WsServer options', () => {
       const error = await rejectionOf(dial(`${site.url}/other`, roads[road]));
       expect([road, error.status]).toEqual([road, 404]);
     }
-    expect(error(await rejectionOf(dial(`${site.url}/other`, roads.h2)))).toBe('WSG_ERR_HANDSHAKE_H2_STATUS');
+    expect(expectWsgError(await rejectionOf(dial(`${site.url}/other`, roads.h2)), 'WSG_ERR_HANDSHAKE_H2_STATUS')).toMatchObject({ status: 404 });
     const ok = await dial(`${site.url}/ws?x=1`, roads.h2);
     expect(ok.isOpen).toBe(true);
   });
 
   it('enableConnectProtocol false: the h2 road fails WSG_ERR_HANDSHAKE_H2_NO_CONNECT_PROTOCOL, HTTP/1.1 still works', async () => {
     const site = await startSite({ enableConnectProtocol: false });
-    expect(error(await rejectionOf(dial(`${site.url}/`, roads.h2)))).toBe('WSG_ERR_HANDSHAKE_H2_NO_CONNECT_PROTOCOL');
+    expectWsgError(await rejectionOf(dial(`${site.url}/`, roads.h2)), 'WSG_ERR_HANDSHAKE_H2_NO_CONNECT_PROTOCOL');
     const client = await dial(`${site.url}/`, roads['http/1.1']);
     expect((await site.connections.next()).info.road).toBe('http/1.1');
     expect(client.isOpen).toBe(true);
@@ -163,7 +164,8 @@ describe('Http2WsServer options', () => {
   });
 
   it('throws WSG_ERR_H2_INVALID_OPTION without key and cert', () => {
-    expect(() => new Http2WsServer({} as Http2WsServerOptions)).toThrow(expect.objectContaining({ code: 'WSG_ERR_H2_INVALID_OPTION' }));
+    const error = expectThrowsWsgError(() => new Http2WsServer({} as Http2WsServerOptions), 'WSG_ERR_H2_INVALID_OPTION');
+    expect(error.message).toMatch(/needs `key` and `cert`/);
   });
 
   it('close() closes connections of both roads with 1001, ends sessions and stops listening', async () => {
@@ -178,7 +180,3 @@ describe('Http2WsServer options', () => {
     expect(site.server.server.listening).toBe(false);
   });
 });
-
-function error(e: { code?: string }): string | undefined {
-  return e.code;
-}

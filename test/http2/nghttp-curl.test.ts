@@ -1,8 +1,8 @@
 import type { ServerHttp2Stream } from 'node:http2';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { PushService, type PushOutcome } from '../../lib/http2/push-service.js';
-import { requireBinary } from '../support/interop-binaries.js';
-import { CURL, NGHTTP, curlHttp2, killChildren, nghttpBinary, run } from './support/h2-binaries.js';
+import { CURL, NGHTTP, curlHttp2, nghttpBinary, requireBinary } from '../support/interop-binaries.js';
+import { killChildren, run } from './support/h2-binaries.js';
 import { startPushServer, type PushTestServer } from './support/push-test-server.js';
 import { FIXTURES_DIR } from './support/tls-fixture.js';
 

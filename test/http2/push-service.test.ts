@@ -6,6 +6,7 @@ import { Http2Error } from '../../lib/http2/errors.js';
 import { PushService, type PushOutcome } from '../../lib/http2/push-service.js';
 import type { PushedResponse } from '../../lib/http2/pushed-response.js';
 import { RstCode } from '../../lib/http2/rst-codes.js';
+import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
 import { clientSession, fetchWithPushes, startPushServer, type PushTestServer } from './support/push-test-server.js';
 import { TLS_CERT, TLS_KEY } from './support/tls-fixture.js';
 
@@ -105,7 +106,7 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
     const { ended, error } = await result;
     expect(ended).toBe(true);
     expect(error).toBeInstanceOf(Http2Error);
-    expect(error.code).toBe('WSG_ERR_H2_STREAM_ENDED');
+    expectWsgError(error, 'WSG_ERR_H2_STREAM_ENDED');
   });
 
   it('end() without trailers ends the body; no trailers reach the client', async () => {
@@ -131,7 +132,7 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
       return error;
     });
     await fetchWithPushes(await session(), path);
-    expect((await result).code).toBe('WSG_ERR_H2_PUSH_RESPONDED');
+    expectWsgError(await result, 'WSG_ERR_H2_PUSH_RESPONDED');
   });
 
   it('sendReset(CANCEL): the client sees RST_STREAM 8; sendResponse() afterwards fails WSG_ERR_H2_PUSH_RESET', async () => {
@@ -146,9 +147,24 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
     expect(await seen.pushes[0]!.closed).toBe(RstCode.Cancel);
     const { error, closed, state } = await result;
     expect(error).toBeInstanceOf(Http2Error);
-    expect(error.code).toBe('WSG_ERR_H2_PUSH_RESET');
+    expectWsgError(error, 'WSG_ERR_H2_PUSH_RESET');
     expect(closed).toEqual({ rstCode: RstCode.Cancel, resetBy: 'server' });
     expect(state).toBe('reset');
+  });
+
+  it("the client's RST_STREAM REFUSED_STREAM is a stream failure: closed carries WSG_ERR_H2_STREAM with Node's ERR_HTTP2_STREAM_ERROR as cause", async () => {
+    const { path, result } = onRequest(async (stream) => {
+      const pushed = await service.promise(stream, { ':path': '/refused-by-client' });
+      const code = await pushed.reset;
+      respondParent(stream);
+      return { code, closed: await pushed.closed };
+    });
+    await fetchWithPushes(await session(), path, (push) => push.stream.close(RstCode.RefusedStream));
+    const { code, closed } = await result;
+    expect(code).toBe(RstCode.RefusedStream);
+    expect({ rstCode: closed.rstCode, resetBy: closed.resetBy }).toEqual({ rstCode: RstCode.RefusedStream, resetBy: 'client' });
+    expectWsgError(closed.error, 'WSG_ERR_H2_STREAM');
+    expect((closed.error!.cause as NodeJS.ErrnoException).code).toBe('ERR_HTTP2_STREAM_ERROR');
   });
 
   it('a write after sendReset(REFUSED_STREAM) fails WSG_ERR_H2_PUSH_RESET; our own reset is not reported as an error', async () => {
@@ -163,7 +179,7 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
     const seen = await fetchWithPushes(await session(), path);
     expect(await seen.pushes[0]!.closed).toBe(RstCode.RefusedStream);
     const { error, closed } = await result;
-    expect(error.code).toBe('WSG_ERR_H2_PUSH_RESET');
+    expectWsgError(error, 'WSG_ERR_H2_PUSH_RESET');
     expect(closed).toEqual({ rstCode: RstCode.RefusedStream, resetBy: 'server' });
   });
 
@@ -180,7 +196,7 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
     await fetchWithPushes(await session(), path, (push) => push.stream.close(RstCode.Cancel));
     const { code, error, closed } = await result;
     expect(code).toBe(RstCode.Cancel);
-    expect(error.code).toBe('WSG_ERR_H2_PUSH_RESET');
+    expectWsgError(error, 'WSG_ERR_H2_PUSH_RESET');
     expect(error.message).toMatch(/reset by the client \(Cancel\)/);
     expect(closed).toEqual({ rstCode: RstCode.Cancel, resetBy: 'client' });
     expect(pushedOnServer!.state).toBe('closed');
@@ -223,7 +239,7 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
     await fetchWithPushes(await session({ enablePush: false }), path);
     const error = await result;
     expect(error).toBeInstanceOf(Http2Error);
-    expect(error.code).toBe('WSG_ERR_H2_PUSH_DISABLED');
+    expectWsgError(error, 'WSG_ERR_H2_PUSH_DISABLED');
   });
 
   it('rejects WSG_ERR_H2_PUSH_NESTED on a pushed stream (RFC 9113 §8.4)', async () => {
@@ -235,7 +251,7 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
       return error;
     });
     await fetchWithPushes(await session(), path);
-    expect((await result).code).toBe('WSG_ERR_H2_PUSH_NESTED');
+    expectWsgError(await result, 'WSG_ERR_H2_PUSH_NESTED');
   });
 
   it('rejects WSG_ERR_H2_PUSH_REFUSED once the parent has ended (a PUSH_PROMISE must precede its END_STREAM)', async () => {
@@ -244,7 +260,7 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
       return rejection(service.promise(stream, { ':path': '/late' }));
     });
     await fetchWithPushes(await session(), path);
-    expect((await result).code).toBe('WSG_ERR_H2_PUSH_REFUSED');
+    expectWsgError(await result, 'WSG_ERR_H2_PUSH_REFUSED');
   });
 
   it('rejects WSG_ERR_H2_INVALID_ARGUMENT for a :path that is not origin-form, and for an RST code out of range', async () => {
@@ -254,10 +270,12 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
       const badCode = caught(() => pushed.sendReset(2 ** 32));
       pushed.sendResponse({}, true);
       respondParent(stream);
-      return [badPath.code, badCode.code];
+      return [badPath, badCode];
     });
     await fetchWithPushes(await session(), path);
-    expect(await result).toEqual(['WSG_ERR_H2_INVALID_ARGUMENT', 'WSG_ERR_H2_INVALID_ARGUMENT']);
+    const [badPath, badCode] = await result;
+    expect(expectWsgError(badPath, 'WSG_ERR_H2_INVALID_ARGUMENT').message).toMatch(/origin-form/);
+    expect(expectWsgError(badCode, 'WSG_ERR_H2_INVALID_ARGUMENT').message).toMatch(/32-bit/);
   });
 
   it('headers HTTP/2 cannot carry fail WSG_ERR_H2_INVALID_HEADERS with Node\'s error as cause; the push stays promised', async () => {
@@ -273,10 +291,10 @@ describe('PushService.promise() → PushedResponse (the Rust h2 SendPushedRespon
     });
     await fetchWithPushes(await session(), path);
     const { error, state, trailerError } = await result;
-    expect(error.code).toBe('WSG_ERR_H2_INVALID_HEADERS');
+    expectWsgError(error, 'WSG_ERR_H2_INVALID_HEADERS');
     expect((error.cause as NodeJS.ErrnoException).code).toBe('ERR_HTTP2_INVALID_CONNECTION_HEADERS');
     expect(state).toBe('promised');
-    expect(trailerError.code).toBe('WSG_ERR_H2_INVALID_HEADERS');
+    expectWsgError(trailerError, 'WSG_ERR_H2_INVALID_HEADERS');
   });
 });
 
@@ -298,7 +316,7 @@ describe('limit maxConcurrentPushes (per session, default 100)', () => {
     const { refusal, error, outcome, after } = await result;
     expect(seen.pushes.map((p) => p.requestHeaders[':path'])).toEqual(['/1', '/2']);
     expect(refusal).toBe('concurrency');
-    expect(error.code).toBe('WSG_ERR_H2_PUSH_REFUSED');
+    expectWsgError(error, 'WSG_ERR_H2_PUSH_REFUSED');
     expect(outcome).toBe('hinted');
     expect(seen.informational.map((h) => [h[':status'], h.link])).toEqual([[103, '</3>; rel=preload']]);
     expect(after).toBe(0);
@@ -319,8 +337,10 @@ describe('limit maxConcurrentPushes (per session, default 100)', () => {
   });
 
   it('throws WSG_ERR_H2_INVALID_OPTION for a negative or fractional limit', () => {
-    expect(caught(() => new PushService({ maxConcurrentPushes: -1 })).code).toBe('WSG_ERR_H2_INVALID_OPTION');
-    expect(caught(() => new PushService({ maxConcurrentPushes: 1.5 })).code).toBe('WSG_ERR_H2_INVALID_OPTION');
+    expectThrowsWsgError(() => new PushService({ maxConcurrentPushes: -1 }), 'WSG_ERR_H2_INVALID_OPTION');
+    expectThrowsWsgError(() => new PushService({ maxConcurrentPushes: 1.5 }), 'WSG_ERR_H2_INVALID_OPTION');
+    // The limit's edge: 0 is allowed (never push, hints only).
+    expect(new PushService({ maxConcurrentPushes: 0 }).maxConcurrentPushes).toBe(0);
   });
 });
 
@@ -378,11 +398,13 @@ describe("push() outcomes: 'pushed' | 'hinted' | 'refused'", () => {
 });
 
 describe('pushResources(): declarative push-or-hint for a list of paths', () => {
-  it('pushes what the loader has and cancels the promise for a path it has not', async () => {
+  it('calls the loader once with each pushed path, pushes the bytes it returns, and cancels the promise for a path it has none for', async () => {
+    const asked: string[] = [];
     const { path, result } = onRequest(async (stream) => {
-      const pushing = service.pushResources(stream, ['/a.css', { path: '/b.js', as: 'script' }, '/missing'], async (p) =>
-        p === '/missing' ? null : { headers: { 'content-type': 'text/plain' }, body: `content of ${p}` },
-      );
+      const pushing = service.pushResources(stream, ['/a.css', { path: '/b.js', as: 'script' }, '/missing'], async (p) => {
+        asked.push(p);
+        return p === '/missing' ? null : { headers: { 'content-type': 'text/plain' }, body: Buffer.from(`content of ${p}`, 'utf8') };
+      });
       stream.respond({ ':status': 200 });
       const outcomes = await pushing;
       stream.end('parent');
@@ -398,6 +420,7 @@ describe('pushResources(): declarative push-or-hint for a list of paths', () => 
     expect(await byPath.get('/a.css')!.body).toBe('content of /a.css');
     expect(await byPath.get('/b.js')!.body).toBe('content of /b.js');
     expect(await byPath.get('/missing')!.closed).toBe(RstCode.Cancel);
+    expect(asked.sort()).toEqual(['/a.css', '/b.js', '/missing']);
   });
 
   it('hints every path in one 103 when the client disabled push, without calling the loader', async () => {

@@ -4,8 +4,9 @@ import { CloseCode } from '../../lib/frames/close-codes.js';
 import { PushService } from '../../lib/http2/push-service.js';
 import type { PushedResponse } from '../../lib/http2/pushed-response.js';
 import { RstCode } from '../../lib/http2/rst-codes.js';
-import { requireBinary, PYTHON } from '../support/interop-binaries.js';
-import { killChildren, pythonH2, runPythonH2 } from './support/h2-binaries.js';
+import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
+import { PYTHON, pythonH2, requireBinary } from '../support/interop-binaries.js';
+import { killChildren, runPythonH2 } from './support/h2-binaries.js';
 import { startH2TestServer, type H2TestServer } from './support/h2-test-server.js';
 
 const describePython = requireBinary(`${PYTHON} with python3-h2`, pythonH2);
@@ -43,7 +44,7 @@ describePython('python-h2 client → RFC 8441 extended CONNECT intake', () => {
     const info = await conn.closed;
     expect(info.code).toBe(CloseCode.Abnormal);
     expect(info.wasClean).toBe(false);
-    expect(info.error?.code).toBe('WSG_ERR_IO');
+    expectWsgError(info.error, 'WSG_ERR_IO');
     expect((info.error?.cause as NodeJS.ErrnoException).code).toBe('ERR_HTTP2_STREAM_ERROR');
     expect((conn.transport as ServerHttp2Stream).rstCode).toBe(RstCode.InternalError);
   });
@@ -67,7 +68,7 @@ describePython('python-h2 client → RFC 8441 extended CONNECT intake', () => {
     ];
     const report = await runPythonH2(site.port, { scenario: 'connect', headers });
     expect(report.status).toBe(400);
-    expect((await site.rejections.next()).error.code).toBe('WSG_ERR_H2_CONNECT_PROTOCOL');
+    expect(expectWsgError((await site.rejections.next()).error, 'WSG_ERR_H2_CONNECT_PROTOCOL')).toMatchObject({ status: 400 });
   });
 
   it('a missing sec-websocket-version is answered 400 with sec-websocket-version: 13', async () => {
@@ -81,7 +82,7 @@ describePython('python-h2 client → RFC 8441 extended CONNECT intake', () => {
     const report = await runPythonH2(site.port, { scenario: 'connect', headers });
     expect(report.status).toBe(400);
     expect(report.headers['sec-websocket-version']).toBe('13');
-    expect((await site.rejections.next()).error.code).toBe('WSG_ERR_H2_CONNECT_VERSION');
+    expect(expectWsgError((await site.rejections.next()).error, 'WSG_ERR_H2_CONNECT_VERSION')).toMatchObject({ status: 400 });
   });
 
   it('a server without the setting: python sees it off, and an extended CONNECT sent anyway is reset PROTOCOL_ERROR', async () => {
@@ -137,7 +138,7 @@ describePython('python-h2 client ← PushService (PUSH_PROMISE, trailers, RST_ST
     } else if (path === '/cached') {
       const pushed = await push.promise(stream, { ':path': '/cached.css' });
       // Answer only after the client has refused the push, so the reset is certain to be its own.
-      cancelled = pushed.reset.then((code) => ({ code, error: catchCode(() => pushed.sendResponse({}, true)) }));
+      cancelled = pushed.reset.then((code) => ({ code, error: expectThrowsWsgError(() => pushed.sendResponse({}, true), 'WSG_ERR_H2_PUSH_RESET').message }));
       await cancelled;
       stream.respond({ ':status': 200 });
       stream.end('page');
@@ -160,7 +161,7 @@ describePython('python-h2 client ← PushService (PUSH_PROMISE, trailers, RST_ST
     const report = await runPythonH2(site.port, { scenario: 'get', path: '/cached', cancel: ['/cached.css'] });
     expect(report.status).toBe(200);
     expect(report.pushes[0].cancelled).toBe(true);
-    expect(await cancelled).toEqual({ code: RstCode.Cancel, error: 'WSG_ERR_H2_PUSH_RESET' });
+    expect(await cancelled).toEqual({ code: RstCode.Cancel, error: 'sendResponse() on a pushed stream that was reset by the client (Cancel)' });
   });
 
   it('with SETTINGS_ENABLE_PUSH = 0 it gets 103 Early Hints with Link rel=preload, then the 200', async () => {
@@ -181,12 +182,3 @@ describePython('python-h2 client ← PushService (PUSH_PROMISE, trailers, RST_ST
     expect((await pushedOnWebSocket[0]!.closed).rstCode).toBe(RstCode.NoError);
   });
 });
-
-function catchCode(fn: () => unknown): string | null {
-  try {
-    fn();
-    return null;
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}

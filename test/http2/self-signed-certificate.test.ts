@@ -6,8 +6,8 @@ import { expect, it } from '@jest/globals';
 import { WsClient } from '../../lib/frames/websocket-client.js';
 import { ExtendedConnectIntake } from '../../lib/http2/extended-connect.js';
 import { createSelfSignedCertificate } from '../../lib/http2/self-signed-certificate.js';
-import { requireBinary } from '../support/interop-binaries.js';
-import { OPENSSL, opensslBinary } from './support/h2-binaries.js';
+import { expectRejectsWsgError } from '../support/expect-wsg-error.js';
+import { OPENSSL, opensslBinary, requireBinary } from '../support/interop-binaries.js';
 
 requireBinary(OPENSSL, opensslBinary)('createSelfSignedCertificate() (openssl)', () => {
   it('makes a certificate for localhost and 127.0.0.1 that a client trusting it accepts over h2', async () => {
@@ -33,11 +33,7 @@ requireBinary(OPENSSL, opensslBinary)('createSelfSignedCertificate() (openssl)',
 });
 
 it('fails WSG_ERR_H2_CERTIFICATE with advice when the openssl binary does not exist', async () => {
-  const error = await createSelfSignedCertificate({ openssl: '/nonexistent/openssl' }).then(
-    () => null,
-    (e: unknown) => e as { code: string; message: string; cause: NodeJS.ErrnoException },
-  );
-  expect(error?.code).toBe('WSG_ERR_H2_CERTIFICATE');
-  expect(error?.message).toMatch(/not found; install openssl or pass a certificate and key/);
-  expect(error?.cause.code).toBe('ENOENT');
+  const error = await expectRejectsWsgError(createSelfSignedCertificate({ openssl: '/nonexistent/openssl' }), 'WSG_ERR_H2_CERTIFICATE');
+  expect(error.message).toMatch(/not found; install openssl or pass a certificate and key/);
+  expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
 });

@@ -1,10 +1,12 @@
 import { describe, it, expect } from '@jest/globals';
 import { WsHub, HubError, HubLimits, MemoryDriver } from '../../lib/hub/index.js';
+import type { HubErrorCode } from '../../lib/hub/index.js';
 import type { HubDriver, HubMessage, HubNode } from '../../lib/hub/index.js';
-import { AlreadyClosedError, SendQueueFullError, WsgError } from '../../lib/frames/errors.js';
+import { AlreadyClosedError, SendQueueFullError } from '../../lib/frames/errors.js';
 import { CloseCode } from '../../lib/frames/close-codes.js';
 import { Opcode } from '../../lib/frames/opcodes.js';
 import { RecordingMember } from './recording-member.js';
+import { expectThrowsWsgError } from '../support/expect-wsg-error.js';
 
 function hubWith(...ids: string[]): { hub: WsHub; members: RecordingMember[] } {
   const hub = new WsHub();
@@ -22,11 +24,11 @@ function catchError(fn: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-function expectHubError(fn: () => unknown, code: string): void {
-  const error = catchError(fn);
+/** Hub errors close nothing themselves (docs/errors.md: "—"), so closeCode is undefined. */
+function expectHubError(fn: () => unknown, code: HubErrorCode): HubError {
+  const error = expectThrowsWsgError(fn, code, undefined);
   expect(error).toBeInstanceOf(HubError);
-  expect(error).toBeInstanceOf(WsgError);
-  expect((error as HubError).code).toBe(code);
+  return error as HubError;
 }
 
 /** A driver that records what the hub hands it, to check what crosses nodes. */
@@ -290,9 +292,8 @@ describe('broadcast: hub.to(topic).emit / send', () => {
   it('fails with WSG_ERR_HUB_ENCODE_FAILED (cause kept) when the default encoder cannot serialise the data', () => {
     const { hub, members } = hubWith('a');
     hub.join(members[0]!, 't');
-    const error = catchError(() => hub.to('t').emit('e', { n: 1n }));
-    expect((error as HubError).code).toBe('WSG_ERR_HUB_ENCODE_FAILED');
-    expect((error as HubError).cause).toBeInstanceOf(TypeError);
+    const error = expectHubError(() => hub.to('t').emit('e', { n: 1n }), 'WSG_ERR_HUB_ENCODE_FAILED');
+    expect(error.cause).toBeInstanceOf(TypeError);
     expect(members[0]!.sent).toHaveLength(0);
   });
 

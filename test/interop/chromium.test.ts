@@ -7,6 +7,7 @@ import { CloseCode, type WebSocketConnection, type WsServerOptions } from '../..
 import { CHROMIUM, chromiumBinary, requireBinary } from '../support/interop-binaries.js';
 import { startEchoServer, socketOf, wireBytes, type EchoServer } from '../support/interop-echo-server.js';
 import { compressibleText, noiseBytes } from '../support/interop-payloads.js';
+import { expectWsgError } from '../support/expect-wsg-error.js';
 
 const MiB = 1024 * 1024;
 const describeChromium = requireBinary(CHROMIUM, chromiumBinary);
@@ -189,7 +190,7 @@ describeChromium('Chromium (headless, playwright-core) → wsgate WsServer', () 
     expect(seen.code).toBe(CloseCode.MessageTooBig);
     const info = await conn.closed;
     expect(info.code).toBe(CloseCode.MessageTooBig);
-    expect(info.error?.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
+    expectWsgError(info.error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
   });
 
   it('selects chat.v1 from ["chat.v2", "chat.v1"]; the page and our side report it', async () => {

@@ -5,6 +5,7 @@ import { pythonWebsockets, requireBinary } from '../support/interop-binaries.js'
 import { startEchoServer, socketOf, type EchoServer } from '../support/interop-echo-server.js';
 import { compressibleText, noiseBytes, repeatedNoise } from '../support/interop-payloads.js';
 import { killPythonPeers, runPythonClient, startPythonServer, type PythonServer } from '../support/interop-python.js';
+import { expectWsgError } from '../support/expect-wsg-error.js';
 
 const MiB = 1024 * 1024;
 const describePython = requireBinary('/usr/bin/python3 with websockets', pythonWebsockets);
@@ -118,7 +119,7 @@ describePython('python websockets 10.4 client → wsgate WsServer', () => {
     expect(result.close.code).toBe(CloseCode.MessageTooBig);
     const info = await conn.closed;
     expect(info.code).toBe(CloseCode.MessageTooBig);
-    expect(info.error?.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
+    expectWsgError(info.error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
   });
 
   it('selects chat.v1 from ["chat.v2", "chat.v1"]; both sides report it', async () => {
@@ -248,7 +249,7 @@ describePython('python websockets 10.4 client ↔ wsgate timers', () => {
     expect((await run).close).toEqual({ code: CloseCode.GoingAway, reason: 'idle timeout' });
     const info = await conn.closed;
     expect(info.code).toBe(CloseCode.GoingAway);
-    expect(info.error?.code).toBe('WSG_ERR_IDLE_TIMEOUT');
+    expectWsgError(info.error, 'WSG_ERR_IDLE_TIMEOUT', CloseCode.GoingAway);
   });
 });
 

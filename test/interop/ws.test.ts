@@ -7,6 +7,7 @@ import { CloseCode, WsClient, type CloseInfo, type WebSocketConnection, type WsC
 import { startEchoServer, socketOf, wireBytes, type EchoServer } from '../support/interop-echo-server.js';
 import { queueEvents, type EventQueue } from '../support/interop-event-queue.js';
 import { compressibleText, noiseBytes, noiseText, repeatedNoise } from '../support/interop-payloads.js';
+import { expectWsgError } from '../support/expect-wsg-error.js';
 
 const MiB = 1024 * 1024;
 
@@ -209,7 +210,7 @@ describe('ws 8 client → wsgate WsServer', () => {
       expect((await peer.closed).code).toBe(CloseCode.MessageTooBig);
       const info = await conn.closed;
       expect(info.code).toBe(CloseCode.MessageTooBig);
-      expect(info.error?.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
+      expectWsgError(info.error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
     });
 
     it('closes 1007 WSG_ERR_INVALID_UTF8 when ws sends invalid UTF-8 as text; ws sees 1007', async () => {
@@ -219,7 +220,7 @@ describe('ws 8 client → wsgate WsServer', () => {
       expect((await peer.closed).code).toBe(CloseCode.InvalidPayload);
       const info = await conn.closed;
       expect(info.code).toBe(CloseCode.InvalidPayload);
-      expect(info.error?.code).toBe('WSG_ERR_INVALID_UTF8');
+      expectWsgError(info.error, 'WSG_ERR_INVALID_UTF8', CloseCode.InvalidPayload);
     });
   });
 
@@ -379,7 +380,7 @@ describe('ws 8 client → wsgate WsServer', () => {
       expect(closed!.code).toBe(CloseCode.MessageTooBig);
       const info = await conn.closed;
       expect(info.code).toBe(CloseCode.MessageTooBig);
-      expect(info.error?.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
+      expectWsgError(info.error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
     });
 
     it('delivers a message sent right before close() ahead of the close frame, while it is still being compressed', async () => {
@@ -654,7 +655,7 @@ describe('wsgate WsClient → ws 8 WebSocketServer', () => {
       expect((await peer.closed).code).toBe(CloseCode.MessageTooBig);
       const info = await conn.closed;
       expect(info.code).toBe(CloseCode.MessageTooBig);
-      expect(info.error?.code).toBe('WSG_ERR_MESSAGE_TOO_LARGE');
+      expectWsgError(info.error, 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
     });
   });
 

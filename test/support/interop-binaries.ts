@@ -6,6 +6,9 @@ import { describe, it } from '@jest/globals';
 /** Debian's interpreter: the `python3` on PATH is pyenv's and lacks the `websockets` module. */
 export const PYTHON = '/usr/bin/python3';
 export const CHROMIUM = '/usr/bin/chromium';
+export const NGHTTP = '/usr/bin/nghttp';
+export const CURL = '/usr/bin/curl';
+export const OPENSSL = '/usr/bin/openssl';
 
 export type SuiteDeclarer = (name: string, body: () => void) => void;
 
@@ -52,14 +55,35 @@ export function executable(path: string): string | null {
   }
 }
 
-/** /usr/bin/python3 exists and imports `websockets`. */
-export const pythonWebsockets: BinaryCheck = () => {
+/** Null when /usr/bin/python3 runs `code` (an import probe), else why not. */
+function pythonImports(code: string, what: string): string | null {
   const notExecutable = executable(PYTHON);
   if (notExecutable !== null) return notExecutable;
-  const probe = spawnSync(PYTHON, ['-c', 'import websockets'], { timeout: 10_000, encoding: 'utf8' });
+  const probe = spawnSync(PYTHON, ['-c', code], { timeout: 10_000, encoding: 'utf8' });
   if (probe.status === 0) return null;
-  return `${PYTHON} cannot import websockets (${probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`})`;
-};
+  return `${PYTHON} cannot import ${what} (${probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`})`;
+}
+
+/** /usr/bin/python3 exists and imports `websockets`. */
+export const pythonWebsockets: BinaryCheck = () => pythonImports('import websockets', 'websockets');
+
+/** /usr/bin/python3 exists and imports `h2` (Debian python3-h2) with RFC 8441's ENABLE_CONNECT_PROTOCOL. */
+export const pythonH2: BinaryCheck = () =>
+  pythonImports('import h2.connection, h2.settings; h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL', 'h2 with ENABLE_CONNECT_PROTOCOL');
 
 /** /usr/bin/chromium exists. */
 export const chromiumBinary: BinaryCheck = () => executable(CHROMIUM);
+
+/** Debian nghttp2-client's nghttp. */
+export const nghttpBinary: BinaryCheck = () => executable(NGHTTP);
+
+/** curl built with nghttp2 (HTTP2 among its features). */
+export const curlHttp2: BinaryCheck = () => {
+  const notExecutable = executable(CURL);
+  if (notExecutable !== null) return notExecutable;
+  const probe = spawnSync(CURL, ['--version'], { timeout: 10_000, encoding: 'utf8' });
+  return /\bHTTP2\b/.test(probe.stdout) ? null : `${CURL} has no HTTP2 feature`;
+};
+
+/** /usr/bin/openssl exists (createSelfSignedCertificate() and the CLI shell out to it). */
+export const opensslBinary: BinaryCheck = () => executable(OPENSSL);

@@ -8,7 +8,11 @@ import {
   resolveWebSocketUrl,
   TestClientError,
 } from '../../lib/testing/index.js';
+import { createServer as createNetServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { HandshakeError } from '../../lib/frames/errors.js';
+import type { TestingErrorCode } from '../../lib/testing/index.js';
+import { expectRejectsWsgError, expectThrowsWsgError } from '../support/expect-wsg-error.js';
 import { CloseCode } from '../../lib/frames/close-codes.js';
 import { JsonEventServer } from './json-event-server.js';
 
@@ -26,14 +30,30 @@ afterAll(async () => {
   await server.close();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<TestClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TestClientError);
-    return error as TestClientError;
-  }
-  throw new Error('expected a rejection');
+/**
+ * Expects `promise` to reject with a TestClientError of `code`. Testing errors report a failed
+ * expectation and close nothing (docs/errors.md: "—"), so closeCode is undefined.
+ */
+async function rejection(promise: Promise<unknown>, code: TestingErrorCode): Promise<TestClientError> {
+  const error = await expectRejectsWsgError(promise, code, undefined);
+  expect(error).toBeInstanceOf(TestClientError);
+  return error as TestClientError;
+}
+
+/** A wait's timeout in ms, long enough that timer slack is small beside it. */
+const WAIT_MS = 300;
+
+/** A timeout fired neither early (before 0.9 × timeout) nor late (after timeout + 1 s). */
+function expectWaited(started: number, timeout: number): void {
+  const elapsed = performance.now() - started;
+  expect(elapsed).toBeGreaterThanOrEqual(timeout * 0.9);
+  expect(elapsed).toBeLessThan(timeout + 1_000);
+}
+
+function thrown(fn: () => unknown, code: TestingErrorCode): TestClientError {
+  const error = expectThrowsWsgError(fn, code, undefined);
+  expect(error).toBeInstanceOf(TestClientError);
+  return error as TestClientError;
 }
 
 describe('connectTestClient: where to connect', () => {
@@ -66,24 +86,18 @@ describe('connectTestClient: where to connect', () => {
 
   it('refuses a server that is not listening with WSG_ERR_TESTING_NOT_LISTENING', async () => {
     const idle = createServer();
-    const error = await rejection(connectTestClient({ getHttpServer: () => idle }, '/chat'));
-    expect(error.code).toBe('WSG_ERR_TESTING_NOT_LISTENING');
+    const error = await rejection(connectTestClient({ getHttpServer: () => idle }, '/chat'), 'WSG_ERR_TESTING_NOT_LISTENING');
+    expect(error.message).toContain('app.listen(0)');
   });
 
   it('refuses a path without a leading slash with WSG_ERR_TESTING_INVALID_ARGUMENT', async () => {
-    const error = await rejection(connectTestClient(port, 'chat'));
-    expect(error.code).toBe('WSG_ERR_TESTING_INVALID_ARGUMENT');
+    const error = await rejection(connectTestClient(port, 'chat'), 'WSG_ERR_TESTING_INVALID_ARGUMENT');
+    expect(error.message).toBe(`A path must start with '/', got "chat"`);
   });
 
   it("passes the engine's HandshakeError through when the upgrade is refused", async () => {
-    let error: unknown;
-    try {
-      await connectTestClient(port, '/private');
-    } catch (e) {
-      error = e;
-    }
+    const error = await expectRejectsWsgError(connectTestClient(port, '/private'), 'WSG_ERR_HANDSHAKE_STATUS', undefined);
     expect(error).toBeInstanceOf(HandshakeError);
-    expect((error as HandshakeError).code).toBe('WSG_ERR_HANDSHAKE_STATUS');
     expect((error as HandshakeError).status).toBe(401);
   });
 });
@@ -105,7 +119,9 @@ describe('resolveWebSocketUrl', () => {
   });
 
   it('refuses a bad port with WSG_ERR_TESTING_INVALID_ARGUMENT', () => {
-    expect(() => resolveWebSocketUrl(70000, '/')).toThrow(expect.objectContaining({ code: 'WSG_ERR_TESTING_INVALID_ARGUMENT' }));
+    expect(resolveWebSocketUrl(65535, '/')).toBe('ws://127.0.0.1:65535/');
+    thrown(() => resolveWebSocketUrl(65536, '/'), 'WSG_ERR_TESTING_INVALID_ARGUMENT');
+    thrown(() => resolveWebSocketUrl(0, '/'), 'WSG_ERR_TESTING_INVALID_ARGUMENT');
   });
 });
 
@@ -152,8 +168,10 @@ describe('emit and expect (json codec)', () => {
     client.emit('burst', ['other']);
     await client.expect('other');
     client.emit('say', 'x');
-    const error = await rejection(client.expect('never', { timeout: 100 }));
-    expect(error.code).toBe('WSG_ERR_TESTING_TIMEOUT');
+    const started = performance.now();
+    const error = await rejection(client.expect('never', { timeout: WAIT_MS }), 'WSG_ERR_TESTING_TIMEOUT');
+    expectWaited(started, WAIT_MS);
+    expect(error.message).toContain(`Timed out after ${WAIT_MS} ms`);
     expect(error.message).toContain('"never"');
     expect(error.message).toContain('welcome');
     expect(error.unconsumed.length).toBeGreaterThanOrEqual(1);
@@ -164,8 +182,7 @@ describe('emit and expect (json codec)', () => {
     const client = await connectTestClient(port, '/chat');
     const pending = client.expect('never');
     client.emit('kick');
-    const error = await rejection(pending);
-    expect(error.code).toBe('WSG_ERR_TESTING_CLOSED');
+    const error = await rejection(pending, 'WSG_ERR_TESTING_CLOSED');
     expect(error.close?.code).toBe(4001);
     expect(error.message).toContain('4001');
   });
@@ -175,14 +192,14 @@ describe('emit and expect (json codec)', () => {
     client.emit('kick');
     await client.closed;
     expect(await client.expect('welcome')).toMatchObject({ url: '/chat' });
-    expect((await rejection(client.next())).code).toBe('WSG_ERR_TESTING_CLOSED');
+    await rejection(client.next(), 'WSG_ERR_TESTING_CLOSED');
   });
 
   it('refuses a non-positive timeout and an empty event with WSG_ERR_TESTING_INVALID_ARGUMENT', async () => {
     const client = await connectTestClient(port, '/chat');
-    expect((await rejection(client.expect('x', { timeout: 0 }))).code).toBe('WSG_ERR_TESTING_INVALID_ARGUMENT');
-    expect((await rejection(client.expect(''))).code).toBe('WSG_ERR_TESTING_INVALID_ARGUMENT');
-    expect(() => client.emit('')).toThrow(expect.objectContaining({ code: 'WSG_ERR_TESTING_INVALID_ARGUMENT' }));
+    await rejection(client.expect('x', { timeout: 0 }), 'WSG_ERR_TESTING_INVALID_ARGUMENT');
+    await rejection(client.expect(''), 'WSG_ERR_TESTING_INVALID_ARGUMENT');
+    thrown(() => client.emit(''), 'WSG_ERR_TESTING_INVALID_ARGUMENT');
   });
 });
 
@@ -210,8 +227,7 @@ describe('expectClose', () => {
   it('rejects with WSG_ERR_TESTING_CLOSE_CODE when the code differs', async () => {
     const client = await connectTestClient(port, '/chat');
     client.emit('bye');
-    const error = await rejection(client.expectClose(4001));
-    expect(error.code).toBe('WSG_ERR_TESTING_CLOSE_CODE');
+    const error = await rejection(client.expectClose(4001), 'WSG_ERR_TESTING_CLOSE_CODE');
     expect(error.close?.code).toBe(CloseCode.Normal);
     expect(error.message).toContain('4001');
   });
@@ -221,13 +237,16 @@ describe('expectClose', () => {
     client.emit('kick');
     await client.closed;
     expect((await client.expectClose(4001)).code).toBe(4001);
-    expect((await rejection(client.expectClose(1000))).code).toBe('WSG_ERR_TESTING_CLOSE_CODE');
+    await rejection(client.expectClose(1000), 'WSG_ERR_TESTING_CLOSE_CODE');
   });
 
   it('rejects with WSG_ERR_TESTING_TIMEOUT and leaves the connection open when nothing closes it', async () => {
     const client = await connectTestClient(port, '/chat');
-    const error = await rejection(client.expectClose(4001, { timeout: 100 }));
-    expect(error.code).toBe('WSG_ERR_TESTING_TIMEOUT');
+    const started = performance.now();
+    const error = await rejection(client.expectClose(4001, { timeout: WAIT_MS }), 'WSG_ERR_TESTING_TIMEOUT');
+    expectWaited(started, WAIT_MS);
+    expect(error.message).toContain(`Connection still open after ${WAIT_MS} ms; expected a close with code 4001`);
+    expect(error.close).toBeNull();
     expect(client.isOpen).toBe(true);
     client.emit('say', 'still here');
     expect(await client.expect('said')).toBe('still here');
@@ -271,14 +290,16 @@ describe('expectUpgradeDenied', () => {
   });
 
   it('rejects with WSG_ERR_TESTING_UPGRADE_STATUS when refused with another status', async () => {
-    const error = await rejection(expectUpgradeDenied(port, '/private', 403));
-    expect(error.code).toBe('WSG_ERR_TESTING_UPGRADE_STATUS');
+    const error = await rejection(expectUpgradeDenied(port, '/private', 403), 'WSG_ERR_TESTING_UPGRADE_STATUS');
     expect(error.message).toContain('401');
   });
 
   it('rejects with WSG_ERR_TESTING_UPGRADE_ACCEPTED when the server accepts', async () => {
-    const error = await rejection(expectUpgradeDenied(port, '/private', 401, { headers: { authorization: 'Bearer ok' } }));
-    expect(error.code).toBe('WSG_ERR_TESTING_UPGRADE_ACCEPTED');
+    const error = await rejection(
+      expectUpgradeDenied(port, '/private', 401, { headers: { authorization: 'Bearer ok' } }),
+      'WSG_ERR_TESTING_UPGRADE_ACCEPTED',
+    );
+    expect(error.message).toContain('the server accepted it (101)');
   });
 
   it('rejects with WSG_ERR_TESTING_UPGRADE_FAILED when nothing listens', async () => {
@@ -286,7 +307,24 @@ describe('expectUpgradeDenied', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const freePort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await rejection(expectUpgradeDenied(freePort, '/chat', 401));
-    expect(error.code).toBe('WSG_ERR_TESTING_UPGRADE_FAILED');
+    const error = await rejection(expectUpgradeDenied(freePort, '/chat', 401), 'WSG_ERR_TESTING_UPGRADE_FAILED');
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('rejects with WSG_ERR_TESTING_UPGRADE_FAILED after its timeout when the server never answers', async () => {
+    // Accepts TCP and reads the request, but never writes a byte back.
+    const silent = createNetServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = performance.now();
+      const error = await rejection(
+        expectUpgradeDenied((silent.address() as AddressInfo).port, '/chat', 401, { timeout: WAIT_MS }),
+        'WSG_ERR_TESTING_UPGRADE_FAILED',
+      );
+      expectWaited(started, WAIT_MS);
+      expect(error.message).toContain(`within ${WAIT_MS} ms`);
+    } finally {
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

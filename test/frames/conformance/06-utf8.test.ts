@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../../lib/frames/close-codes.js';
 import { InvalidUtf8Error } from '../../../lib/frames/errors.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
+import { expectWsgError } from '../../support/expect-wsg-error.js';
 import type { RawPeer } from '../../support/raw-peer.js';
 import { EchoHarness, expectCleanClose, expectFailure } from './echo-harness.js';
 
@@ -246,8 +247,7 @@ describe('RFC 6455 §8.1 fail fast: 1007 as soon as the bytes can no longer be v
 async function expectFailureAfterClose(peer: RawPeer, side: Awaited<ReturnType<EchoHarness['connect']>>['side']): Promise<void> {
   const error = await side.firstError;
   expect(error).toBeInstanceOf(InvalidUtf8Error);
-  expect(error.code).toBe('WSG_ERR_INVALID_UTF8');
-  expect(error.closeCode).toBe(CloseCode.InvalidPayload);
+  expectWsgError(error, 'WSG_ERR_INVALID_UTF8', CloseCode.InvalidPayload);
   await peer.closed;
   expect(peer.framesAfterClose()).toEqual([]);
   expect(peer.frames.map((f) => f.opcode)).toEqual([Opcode.Close]);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../../lib/frames/close-codes.js';
 import { InvalidArgumentError, InvalidUtf8Error, ProtocolError } from '../../../lib/frames/errors.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
+import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import { closePayload } from '../../support/raw-peer.js';
 import { EchoHarness, expectCleanClose, expectFailure, patterned, within } from './echo-harness.js';
 
@@ -212,21 +213,17 @@ describe('RFC 6455 §7.1.1 / §7.1.7 the server closes TCP', () => {
     await peer.closed;
     const info = await within(side.closeInfo, 2_000, 'server-side CloseInfo still pending 2 s after the peer closed TCP (closeTimeout is 10 s)');
     expect(info.code).toBe(CloseCode.ProtocolError);
-    expect(info.error?.code).toBe('WSG_ERR_INVALID_OPCODE');
+    expect(info.error).toBeInstanceOf(ProtocolError);
+    expectWsgError(info.error, 'WSG_ERR_INVALID_OPCODE', CloseCode.ProtocolError);
   });
 
   it('close() rejects a code that may not be sent with InvalidArgumentError WSG_ERR_INVALID_ARGUMENT', async () => {
     const { peer, side } = await harness.connect();
     for (const code of [1005, 1006, 1015, 999, 5000]) {
-      expect(() => side.conn.close(code)).toThrow(InvalidArgumentError);
+      expect(expectThrowsWsgError(() => side.conn.close(code), 'WSG_ERR_INVALID_ARGUMENT')).toBeInstanceOf(InvalidArgumentError);
     }
-    try {
-      side.conn.close(1000, 'x'.repeat(124));
-      throw new Error('expected a throw');
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect((error as InvalidArgumentError).code).toBe('WSG_ERR_INVALID_ARGUMENT');
-    }
+    // §5.5: 2 code bytes + 123 reason bytes fill a control frame; 124 would not fit.
+    expect(expectThrowsWsgError(() => side.conn.close(1000, 'x'.repeat(124)), 'WSG_ERR_INVALID_ARGUMENT')).toBeInstanceOf(InvalidArgumentError);
     expect(side.conn.isOpen).toBe(true);
     await expectCleanClose(peer, side);
   });

@@ -3,6 +3,7 @@ import { CloseCode } from '../../../lib/frames/close-codes.js';
 import { CapacityError, SendQueueFullError } from '../../../lib/frames/errors.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
 import type { WsServerOptions } from '../../../lib/frames/websocket-server.js';
+import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import type { RawPeer } from '../../support/raw-peer.js';
 import { EchoHarness, expectCleanClose, expectFailure, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
 
@@ -265,15 +266,10 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
     const h = await start({ maxSendQueue: 64 * KiB, sendLowWaterMark: 0 });
     const { peer, side } = await h.connect();
     side.conn.sendBytes(patterned(64 * KiB - 1000));
-    let thrown: unknown;
-    try {
-      // Queued now: 64536 - 1000 + 4 bytes; 1000 more do not fit with their header.
-      side.conn.sendBytes(patterned(1000));
-    } catch (error) {
-      thrown = error;
-    }
+    // Queued now: 64536 - 1000 + 4 bytes; 1000 more do not fit with their header.
+    // Under 'error' nothing is closed, so the error carries no closeCode.
+    const thrown = expectThrowsWsgError(() => side.conn.sendBytes(patterned(1000)), 'WSG_ERR_SEND_QUEUE_FULL');
     expect(thrown).toBeInstanceOf(SendQueueFullError);
-    expect((thrown as SendQueueFullError).code).toBe('WSG_ERR_SEND_QUEUE_FULL');
     expect(side.conn.isOpen).toBe(true);
     expect((await peer.nextMessage()).payload.length).toBe(64 * KiB - 1000);
     await expectCleanClose(peer, side);
@@ -285,7 +281,7 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
     peer.pause();
     const { accepted, last } = await fillSendQueue(side, 16 * KiB, (r) => r instanceof Error);
     expect(last).toBeInstanceOf(SendQueueFullError);
-    expect((last as SendQueueFullError).code).toBe('WSG_ERR_SEND_QUEUE_FULL');
+    expectWsgError(last, 'WSG_ERR_SEND_QUEUE_FULL');
     expect(side.conn.bufferedAmount).toBeLessThanOrEqual(256 * KiB);
     expect(side.conn.isOpen).toBe(true);
     peer.resume();
@@ -314,8 +310,7 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
     expect(last).toBe('dropped');
     const error = await side.firstError;
     expect(error).toBeInstanceOf(SendQueueFullError);
-    expect(error.code).toBe('WSG_ERR_SEND_QUEUE_FULL');
-    expect(error.closeCode).toBe(CloseCode.TryAgainLater);
+    expectWsgError(error, 'WSG_ERR_SEND_QUEUE_FULL', CloseCode.TryAgainLater);
     expect(side.conn.state).toBe('closing');
     peer.resume();
     await receiveAll(peer, accepted, 16 * KiB);
@@ -325,17 +320,46 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
     await peer.closed;
     const info = await side.closeInfo;
     expect(info.code).toBe(CloseCode.TryAgainLater);
-    expect(info.error?.code).toBe('WSG_ERR_SEND_QUEUE_FULL');
+    expect(info.error).toBe(error);
   });
 });
 
 describe('back-pressure: send() results and drain()', () => {
-  it("reports 'ok' below sendLowWaterMark and 'queued' above it", async () => {
+  it("reports 'ok' with exactly sendLowWaterMark bytes queued and 'queued' at sendLowWaterMark + 1", async () => {
     const h = await start({ sendLowWaterMark: 1000 });
     const { peer, side } = await h.connect();
-    expect(side.conn.sendBytes(patterned(500))).toBe('ok');
-    expect(side.conn.sendBytes(patterned(600))).toBe('queued');
+    // 996 payload bytes + a 4-byte header (16-bit length) = 1000 bytes queued.
+    expect(side.conn.sendBytes(patterned(996))).toBe('ok');
+    expect(side.conn.bufferedAmount).toBe(1000);
     await peer.nextMessage();
+    expect(side.conn.bufferedAmount).toBe(0);
+    expect(side.conn.sendBytes(patterned(997))).toBe('queued');
+    expect(side.conn.bufferedAmount).toBe(1001);
+    await peer.nextMessage();
+    await expectCleanClose(peer, side);
+  });
+
+  it("counts every frame queued in the tick: 'ok' while the sum stays at sendLowWaterMark, 'queued' once it passes it", async () => {
+    const h = await start({ sendLowWaterMark: 1000 });
+    const { peer, side } = await h.connect();
+    // Two frames of 496 + 4 bytes fill the mark exactly; one more byte-sized frame (2 + 1) passes it.
+    expect(side.conn.sendBytes(patterned(496))).toBe('ok');
+    expect(side.conn.sendBytes(patterned(496))).toBe('ok');
+    expect(side.conn.sendBytes(patterned(1))).toBe('queued');
+    for (let i = 0; i < 3; i++) await peer.nextMessage();
+    await expectCleanClose(peer, side);
+  });
+
+  it('drain() resolves at once with exactly sendLowWaterMark bytes queued, and only once they are written at sendLowWaterMark + 1', async () => {
+    const h = await start({ sendLowWaterMark: 1000 }, 'pull');
+    const { peer, side } = await h.connect();
+    // The queue is written on the next tick; a promise that resolves at once settles before that,
+    // so bufferedAmount seen on resolution tells "at once" (1000) from "after the write" (0).
+    side.conn.sendBytes(patterned(996));
+    expect(await side.conn.drain().then(() => side.conn.bufferedAmount)).toBe(1000);
+    await peer.nextMessage();
+    side.conn.sendBytes(patterned(997));
+    expect(await side.conn.drain().then(() => side.conn.bufferedAmount)).toBe(0);
     await peer.nextMessage();
     await expectCleanClose(peer, side);
   });

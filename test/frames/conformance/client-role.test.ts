@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { createServer, type AddressInfo } from 'node:net';
 import { CloseCode } from '../../../lib/frames/close-codes.js';
-import { HandshakeError, InvalidUtf8Error, ProtocolError, type WsgError } from '../../../lib/frames/errors.js';
+import { HandshakeError, InvalidUtf8Error, IoError, ProtocolError, type WsgError } from '../../../lib/frames/errors.js';
 import { encodeFrame } from '../../../lib/frames/frame-encoder.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
 import { WsClient, type WsClientOptions } from '../../../lib/frames/websocket-client.js';
 import type { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
 import { RawInflater, compressMessage, inflateMessage } from '../../support/raw-deflate.js';
 import { RawServer, closePayload, type HttpRequestHead, type RawHandshakeAnswer, type RawPeer } from '../../support/raw-peer.js';
+import { expectRejectsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import { patterned } from './echo-harness.js';
 
 // The engine's CLIENT role (WsClient) against a hand-driven server.
@@ -78,22 +80,22 @@ describe('RFC 6455 §4.1 the client sends a valid upgrade request', () => {
 describe('RFC 6455 §4.1 the client checks the server handshake', () => {
   it('rejects a wrong Sec-WebSocket-Accept with HandshakeError WSG_ERR_HANDSHAKE_ACCEPT', async () => {
     const error = await connectError(() => ({ kind: 'accept', acceptKey: 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=' }));
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_ACCEPT');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_ACCEPT');
   });
 
   it('rejects a 101 without Sec-WebSocket-Accept with WSG_ERR_HANDSHAKE_ACCEPT', async () => {
     const error = await connectError(() => ({ kind: 'raw', head: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade' }));
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_ACCEPT');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_ACCEPT');
   });
 
   it('rejects a subprotocol that was not offered with WSG_ERR_HANDSHAKE_PROTOCOL', async () => {
     const error = await connectError(() => ({ kind: 'accept', headers: { 'Sec-WebSocket-Protocol': 'mqtt' } }), { protocols: ['chat'] });
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_PROTOCOL');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_PROTOCOL');
   });
 
   it('rejects a subprotocol when none was offered with WSG_ERR_HANDSHAKE_PROTOCOL', async () => {
     const error = await connectError(() => ({ kind: 'accept', headers: { 'Sec-WebSocket-Protocol': 'chat' } }));
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_PROTOCOL');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_PROTOCOL');
   });
 
   it('accepts the offered subprotocol the server picked and reports it', async () => {
@@ -103,12 +105,12 @@ describe('RFC 6455 §4.1 the client checks the server handshake', () => {
 
   it('rejects an extension it did not offer with WSG_ERR_HANDSHAKE_EXTENSION', async () => {
     const error = await connectError(() => ({ kind: 'accept', headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } }));
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_EXTENSION');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_EXTENSION');
   });
 
   it('rejects a permessage-deflate answer with an unknown parameter with WSG_ERR_HANDSHAKE_EXTENSION', async () => {
     const error = await connectError(() => ({ kind: 'accept', headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate; foo' } }), { perMessageDeflate: true });
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_EXTENSION');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_EXTENSION');
   });
 
   it.each([
@@ -118,26 +120,39 @@ describe('RFC 6455 §4.1 the client checks the server handshake', () => {
     ['a value on client_no_context_takeover', 'permessage-deflate; client_no_context_takeover=1'],
   ])('rejects a permessage-deflate answer with %s with WSG_ERR_HANDSHAKE_EXTENSION (RFC 7692 §7.1)', async (_name, header) => {
     const error = await connectError(() => ({ kind: 'accept', headers: { 'Sec-WebSocket-Extensions': header } }), { perMessageDeflate: true });
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_EXTENSION');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_EXTENSION');
   });
 
   it('rejects a non-101 answer with WSG_ERR_HANDSHAKE_STATUS carrying the status', async () => {
     const error = await connectError(() => ({ kind: 'raw', head: 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0' }));
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_STATUS');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_STATUS');
     expect(error.status).toBe(403);
   });
 
   it('rejects a 200 answer with WSG_ERR_HANDSHAKE_STATUS', async () => {
     const error = await connectError(() => ({ kind: 'raw', head: 'HTTP/1.1 200 OK\r\nContent-Length: 0' }));
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_STATUS');
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_STATUS');
     expect(error.status).toBe(200);
   });
 
   it('gives up after handshakeTimeout with WSG_ERR_HANDSHAKE_TIMEOUT when the server never answers', async () => {
     const started = Date.now();
     const error = await connectError(() => ({ kind: 'silent' }), { handshakeTimeout: 150 });
-    expect(error.code).toBe('WSG_ERR_HANDSHAKE_TIMEOUT');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expectWsgError(error, 'WSG_ERR_HANDSHAKE_TIMEOUT');
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(140);
+    expect(elapsed).toBeLessThanOrEqual(650);
+  });
+
+  it('rejects with IoError WSG_ERR_IO, cause ECONNREFUSED, when nothing listens on the port', async () => {
+    // A port that was just free: listen on 0, note the port, close.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const error = await expectRejectsWsgError(WsClient.connect(`ws://127.0.0.1:${port}/`), 'WSG_ERR_IO');
+    expect(error).toBeInstanceOf(IoError);
+    expect(error.cause).toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
 
@@ -184,9 +199,9 @@ describe('RFC 6455 §5.1, §5.3 client framing', () => {
     expect(close.code).toBe(CloseCode.ProtocolError);
     expect(close.frame.masked).toBe(true);
     expect(errors[0]).toBeInstanceOf(ProtocolError);
-    expect(errors[0]!.code).toBe('WSG_ERR_UNEXPECTED_MASK');
+    expectWsgError(errors[0], 'WSG_ERR_UNEXPECTED_MASK', CloseCode.ProtocolError);
     peer.end();
-    expect((await client.closed).error?.code).toBe('WSG_ERR_UNEXPECTED_MASK');
+    expect((await client.closed).error).toBe(errors[0]);
   });
 
   it('closes 1007 WSG_ERR_INVALID_UTF8 on invalid UTF-8 from the server', async () => {
@@ -194,7 +209,7 @@ describe('RFC 6455 §5.1, §5.3 client framing', () => {
     await peer.sendText(Buffer.from([0xce, 0xba, 0xed, 0xa0, 0x80]));
     expect((await peer.closeFrame()).code).toBe(CloseCode.InvalidPayload);
     expect(errors[0]).toBeInstanceOf(InvalidUtf8Error);
-    expect(errors[0]!.code).toBe('WSG_ERR_INVALID_UTF8');
+    expectWsgError(errors[0], 'WSG_ERR_INVALID_UTF8', CloseCode.InvalidPayload);
     peer.end();
     await client.closed;
   });
@@ -238,7 +253,7 @@ describe('RFC 6455 §7.1 client side of the closing handshake', () => {
     await peer.closeFrame();
     const info = await client.closed;
     expect(info.wasClean).toBe(false);
-    expect(info.error?.code).toBe('WSG_ERR_CLOSE_TIMEOUT');
+    expectWsgError(info.error, 'WSG_ERR_CLOSE_TIMEOUT');
     await peer.closed;
   });
 

@@ -2,6 +2,7 @@ import { expect } from '@jest/globals';
 import type { WsgError } from '../../../lib/frames/errors.js';
 import type { CloseInfo, WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
 import { WsServer, type WsServerOptions } from '../../../lib/frames/websocket-server.js';
+import { expectWsgError } from '../../support/expect-wsg-error.js';
 import { RawPeer, describeFrames, type RawConnectOptions } from '../../support/raw-peer.js';
 
 /** The engine's side of one raw-peer connection, with what it reported. */
@@ -99,7 +100,7 @@ export class EchoHarness {
 export interface ExpectedFailure {
   closeCode: number;
   errorClass: abstract new (...args: never[]) => WsgError;
-  code: string;
+  code: `WSG_ERR_${string}`;
 }
 
 /**
@@ -112,8 +113,7 @@ export async function expectFailure(peer: RawPeer, side: ServerSide, expected: E
   expect(close.code).toBe(expected.closeCode);
   const error = await side.firstError;
   expect(error).toBeInstanceOf(expected.errorClass);
-  expect(error.code).toBe(expected.code);
-  expect(error.closeCode).toBe(expected.closeCode);
+  expectWsgError(error, expected.code, expected.closeCode);
   await peer.closed;
   expect(describeFrames(peer.framesAfterClose())).toBe('(none)');
   expect(peer.remoteClosedFirst).toBe(true);

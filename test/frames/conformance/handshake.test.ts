@@ -2,8 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { HandshakeError } from '../../../lib/frames/errors.js';
-import { rejectUpgrade, validateUpgradeRequest } from '../../../lib/frames/handshake.js';
+import { HandshakeError, InvalidArgumentError } from '../../../lib/frames/errors.js';
+import { completeUpgrade, rejectUpgrade, validateUpgradeRequest } from '../../../lib/frames/handshake.js';
+import type { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
+import { expectWsgError } from '../../support/expect-wsg-error.js';
 import { RawPeer, acceptKeyFor, rawHttpExchange } from '../../support/raw-peer.js';
 import { EchoHarness, expectCleanClose, within } from './echo-harness.js';
 
@@ -53,7 +55,7 @@ afterEach(async () => {
   await new Promise<void>((resolve) => validating.server.close(() => resolve()));
 });
 
-const REFUSALS: Array<[string, string, number, string]> = [
+const REFUSALS: Array<[string, string, number, `WSG_ERR_${string}`]> = [
   ['a missing Sec-WebSocket-Key', request({ 'Sec-WebSocket-Key': undefined }), 400, 'WSG_ERR_HANDSHAKE_KEY'],
   ['a Sec-WebSocket-Key that is not 16 bytes', request({ 'Sec-WebSocket-Key': 'c2hvcnQ=' }), 400, 'WSG_ERR_HANDSHAKE_KEY'],
   ['a Sec-WebSocket-Key that is not base64', request({ 'Sec-WebSocket-Key': '!!!!!!!!!!!!!!!!!!!!!!==' }), 400, 'WSG_ERR_HANDSHAKE_KEY'],
@@ -83,9 +85,9 @@ describe('RFC 6455 §4.2.1 the server refuses a bad upgrade request with a real 
     const response = await rawHttpExchange(validating.port, raw);
     expect(response.status).toBe(status);
     expect(validating.errors).toHaveLength(1);
-    const error = validating.errors[0] as HandshakeError;
-    expect(error).toBeInstanceOf(HandshakeError);
-    expect(error.code).toBe(code);
+    expect(validating.errors[0]).toBeInstanceOf(HandshakeError);
+    // A refused handshake closes nothing: there is no WebSocket yet, so no closeCode.
+    const error = expectWsgError(validating.errors[0], code) as HandshakeError;
     expect(error.status).toBe(status);
   });
 
@@ -156,7 +158,117 @@ describe('RFC 6455 §4.2.2 the server accepts a valid upgrade', () => {
     await peer.sendClose(1001);
     await peer.closed;
     await closing;
+    // The listening socket is gone: the kernel refuses the TCP connection itself.
     const late = RawPeer.connect(harness.port);
-    await expect(late).rejects.toThrow();
+    await expect(late).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect', port: harness.port });
+  });
+});
+
+/**
+ * A bare http server whose upgrade handler is the test's: it runs validateUpgradeRequest() and
+ * then `answer`. Whatever `answer` throws is recorded and refused with a plain 500, so a header
+ * that was refused never reaches the client, and one that slipped through does.
+ */
+async function answeringServer(
+  answer: (socket: Duplex, head: Buffer, key: string) => WebSocketConnection | void,
+): Promise<{ port: number; thrown: unknown[]; close: () => Promise<void> }> {
+  const thrown: unknown[] = [];
+  const opened: WebSocketConnection[] = [];
+  const server = createServer((_req, res) => res.writeHead(426).end());
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const { key } = validateUpgradeRequest(req);
+    try {
+      const conn = answer(socket, head, key);
+      // Only reached when the headers were accepted: close at once so the exchange ends.
+      if (conn !== undefined) {
+        opened.push(conn);
+        conn.close(1000);
+      }
+    } catch (error) {
+      thrown.push(error);
+      rejectUpgrade(socket, 500);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    thrown,
+    close: async () => {
+      for (const conn of opened) conn.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// Each entry would split the response or forge a header if written as it is.
+const INJECTED_HEADERS: Array<[string, Record<string, string>]> = [
+  ['CR LF in a value (response splitting)', { 'X-Room': 'lobby\r\nSet-Cookie: session=forged' }],
+  ['a bare LF in a value', { 'X-Room': 'lobby\nSet-Cookie: session=forged' }],
+  ['a bare CR in a value', { 'X-Room': 'lobby\rSet-Cookie: session=forged' }],
+  ['CR LF CR LF in a value (a forged body)', { 'X-Room': 'lobby\r\n\r\nSet-Cookie: session=forged' }],
+  ['a NUL byte in a value', { 'X-Room': 'lobby\u0000Set-Cookie: session=forged' }],
+  ['CR LF in a name', { 'X-Room: lobby\r\nSet-Cookie': 'session=forged' }],
+  ['a colon in a name', { 'Set-Cookie:': 'session=forged' }],
+  ['a space in a name', { 'Set-Cookie session': 'forged' }],
+  ['an empty name', { '': 'session=forged' }],
+];
+
+describe('response header validation (header injection)', () => {
+  // Mutation caught: checkHeaders() skipped (made a no-op) in lib/frames/handshake.ts.
+  let site: Awaited<ReturnType<typeof answeringServer>> | undefined;
+  afterEach(async () => {
+    await site?.close();
+    site = undefined;
+  });
+
+  it.each(INJECTED_HEADERS)('completeUpgrade() refuses %s with InvalidArgumentError WSG_ERR_INVALID_ARGUMENT and writes no 101', async (_name, headers) => {
+    site = await answeringServer((socket, head, key) => completeUpgrade(socket, head, { key, headers, closeTimeout: 100 }));
+    const response = await rawHttpExchange(site.port, request({}));
+    expect(response.status).toBe(500);
+    expect(response.raw).not.toContain('session=forged');
+    expect(response.raw).not.toContain('101 Switching Protocols');
+    expect(site.thrown).toHaveLength(1);
+    expect(site.thrown[0]).toBeInstanceOf(InvalidArgumentError);
+    expectWsgError(site.thrown[0], 'WSG_ERR_INVALID_ARGUMENT');
+  });
+
+  it.each(INJECTED_HEADERS)('rejectUpgrade() refuses %s with InvalidArgumentError WSG_ERR_INVALID_ARGUMENT and writes nothing', async (_name, headers) => {
+    site = await answeringServer((socket) => rejectUpgrade(socket, 403, headers, 'denied'));
+    const response = await rawHttpExchange(site.port, request({}));
+    expect(response.status).toBe(500);
+    expect(response.raw).not.toContain('session=forged');
+    expect(response.raw).not.toContain('403');
+    expect(site.thrown).toHaveLength(1);
+    expect(site.thrown[0]).toBeInstanceOf(InvalidArgumentError);
+    expectWsgError(site.thrown[0], 'WSG_ERR_INVALID_ARGUMENT');
+  });
+
+  it('completeUpgrade() refuses a subprotocol carrying CR LF with WSG_ERR_INVALID_ARGUMENT and writes no 101', async () => {
+    site = await answeringServer((socket, head, key) => completeUpgrade(socket, head, { key, protocol: 'chat\r\nSet-Cookie: session=forged', closeTimeout: 100 }));
+    const response = await rawHttpExchange(site.port, request({ 'Sec-WebSocket-Protocol': 'chat' }));
+    expect(response.status).toBe(500);
+    expect(response.raw).not.toContain('session=forged');
+    expectWsgError(site.thrown[0], 'WSG_ERR_INVALID_ARGUMENT');
+  });
+
+  it('completeUpgrade() writes valid extra headers (every token character; values with spaces and tabs) into the 101', async () => {
+    site = await answeringServer((socket, head, key) =>
+      completeUpgrade(socket, head, { key, headers: { 'X-Room': 'lobby 1', "X-Trace_Id!#$%&'*+-.^`|~": 'a\tb' }, closeTimeout: 100 }),
+    );
+    const response = await rawHttpExchange(site.port, request({}));
+    expect(response.status).toBe(101);
+    expect(response.headers['x-room']).toBe('lobby 1');
+    expect(response.headers["x-trace_id!#$%&'*+-.^`|~"]).toBe('a\tb');
+    expect(site.thrown).toEqual([]);
+  });
+
+  it('rejectUpgrade() writes valid extra headers into the refusal', async () => {
+    site = await answeringServer((socket) => rejectUpgrade(socket, 401, { 'WWW-Authenticate': 'Bearer realm="chat"' }, 'log in first'));
+    const response = await rawHttpExchange(site.port, request({}));
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer realm="chat"');
+    expect(response.body).toBe('log in first');
+    expect(site.thrown).toEqual([]);
   });
 });

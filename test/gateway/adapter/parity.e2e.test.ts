@@ -6,11 +6,13 @@ import { PLATFORMS } from '../support/nest-app.js';
 import { WsTestClient } from '../support/ws-client.js';
 import { ADAPTERS, freePort, startAdapterApp, type AdapterApp } from './support/adapter-app.js';
 import { Journal } from './support/journal.js';
+import { nothingWithin } from './support/silence.js';
 import { APP_GATEWAYS, ChatGateway, ownPortGateways } from './support/parity-gateways.js';
 
 // The parity table: every gateway here is plain @nestjs/websockets code, and every assertion
 // runs under WsAdapter (@nestjs/platform-ws) and under WsGateAdapter. WsAdapter passing
 // proves the assertions describe Nest's behaviour; WsGateAdapter passing proves the drop-in.
+// Every case runs on Express and on Fastify, under both adapters: nothing is platform-gated.
 
 async function ask(client: WsTestClient, event: string, data?: unknown): Promise<unknown> {
   client.emit(event, data);
@@ -45,17 +47,16 @@ function refusedTcp(port: number): Promise<string> {
 
 describe.each(ADAPTERS)('%s runs platform-ws gateway code', (_name, adapter) => {
   describe.each(PLATFORMS)('on %s', (platform) => {
-    const full = platform === 'express';
     let started: AdapterApp;
     let journal: Journal;
     let ownPort = 0;
     let loosePort = 0;
 
     beforeAll(async () => {
-      if (full) [ownPort, loosePort] = await Promise.all([freePort(), freePort()]);
+      [ownPort, loosePort] = await Promise.all([freePort(), freePort()]);
       started = await startAdapterApp(platform, {
         adapter,
-        providers: [...APP_GATEWAYS, ...(full ? ownPortGateways(ownPort, loosePort) : [])],
+        providers: [...APP_GATEWAYS, ...ownPortGateways(ownPort, loosePort)],
       });
       journal = started.app.get(Journal);
     });
@@ -93,6 +94,25 @@ describe.each(ADAPTERS)('%s runs platform-ws gateway code', (_name, adapter) => 
         expect(await ask(client, 'echo', 'after')).toEqual({ event: 'echo', data: 'after' });
         expect(client.pending).toBe(0);
         await client.close();
+      });
+
+      it('sends nothing for null: no frame within 150 ms, and the next message is answered', async () => {
+        const client = await WsTestClient.connect(started.url('/chat'));
+        client.emit('null');
+        expect(await nothingWithin(client, 150)).toBe(true);
+        expect(await ask(client, 'echo', 'after null')).toEqual({ event: 'echo', data: 'after null' });
+        expect(client.pending).toBe(0);
+        await client.close();
+      });
+
+      it('unsubscribes an Observable result when its client leaves (its teardown runs)', async () => {
+        journal.clear('forever:teardown');
+        const client = await WsTestClient.connect(started.url('/chat'));
+        client.emit('forever');
+        expect(await client.takeJson(2)).toEqual([0, 1].map((data) => ({ event: 'forever', data })));
+        expect(journal.all('forever:teardown')).toEqual([]);
+        await client.close();
+        expect(await journal.wait('forever:teardown', 1)).toEqual([true]);
       });
 
       it('lets a handler send on the @ConnectedSocket() with client.send(JSON.stringify(...))', async () => {
@@ -203,30 +223,28 @@ describe.each(ADAPTERS)('%s runs platform-ws gateway code', (_name, adapter) => 
         await client.close();
       });
 
-      if (full) {
-        it('validates the body with ValidationPipe and its exceptionFactory', async () => {
-          const client = await WsTestClient.connect(started.url('/enhanced'));
-          expect(await ask(client, 'say', { text: 'ab', times: 2 })).toEqual({ event: 'said', data: 'abab' });
-          expect(await ask(client, 'say', { text: 3, times: 0 })).toEqual({ event: 'exception', data: { status: 'invalid', fields: ['text', 'times'] } });
-          expect(await ask(client, 'strict', { text: 3 })).toEqual({
-            event: 'exception',
-            data: { status: 'error', message: 'Internal server error', cause: { pattern: 'strict', data: { text: 3 } } },
-          });
-          await client.close();
+      it('validates the body with ValidationPipe and its exceptionFactory', async () => {
+        const client = await WsTestClient.connect(started.url('/enhanced'));
+        expect(await ask(client, 'say', { text: 'ab', times: 2 })).toEqual({ event: 'said', data: 'abab' });
+        expect(await ask(client, 'say', { text: 3, times: 0 })).toEqual({ event: 'exception', data: { status: 'invalid', fields: ['text', 'times'] } });
+        expect(await ask(client, 'strict', { text: 3 })).toEqual({
+          event: 'exception',
+          data: { status: 'error', message: 'Internal server error', cause: { pattern: 'strict', data: { text: 3 } } },
         });
+        await client.close();
+      });
 
-        it('runs interceptors around the handler', async () => {
-          const client = await WsTestClient.connect(started.url('/enhanced'));
-          expect(await ask(client, 'wrapped', 7)).toEqual({ event: 'wrapped', data: { value: 7, pattern: 'wrapped' } });
-          await client.close();
-        });
+      it('runs interceptors around the handler', async () => {
+        const client = await WsTestClient.connect(started.url('/enhanced'));
+        expect(await ask(client, 'wrapped', 7)).toEqual({ event: 'wrapped', data: { value: 7, pattern: 'wrapped' } });
+        await client.close();
+      });
 
-        it('lets an exception filter answer the client', async () => {
-          const client = await WsTestClient.connect(started.url('/enhanced'));
-          expect(await ask(client, 'filtered')).toEqual({ event: 'filtered', data: { error: 'custom', pattern: 'filtered' } });
-          await client.close();
-        });
-      }
+      it('lets an exception filter answer the client', async () => {
+        const client = await WsTestClient.connect(started.url('/enhanced'));
+        expect(await ask(client, 'filtered')).toEqual({ event: 'filtered', data: { error: 'custom', pattern: 'filtered' } });
+        await client.close();
+      });
     });
 
     describe('request-scoped gateways', () => {
@@ -239,8 +257,6 @@ describe.each(ADAPTERS)('%s runs platform-ws gateway code', (_name, adapter) => 
         await Promise.all([a.close(), b.close()]);
       });
     });
-
-    if (!full) return;
 
     describe('gateway options', () => {
       it('maxPayload: accepts a message of exactly maxPayload bytes, closes 1009 at 1 byte more', async () => {
@@ -300,38 +316,40 @@ describe.each(ADAPTERS)('%s runs platform-ws gateway code', (_name, adapter) => 
 });
 
 describe.each(ADAPTERS)('%s with messageParser', (_name, adapter) => {
-  let started: AdapterApp;
-  beforeAll(async () => {
-    started = await startAdapterApp('express', {
-      adapter,
-      adapterOptions: {
-        messageParser: (data) => {
-          const text = data.toString();
-          const colon = text.indexOf(':');
-          return colon < 0 ? undefined : { event: text.slice(0, colon), data: text.slice(colon + 1) };
+  describe.each(PLATFORMS)('on %s', (platform) => {
+    let started: AdapterApp;
+    beforeAll(async () => {
+      started = await startAdapterApp(platform, {
+        adapter,
+        adapterOptions: {
+          messageParser: (data) => {
+            const text = data.toString();
+            const colon = text.indexOf(':');
+            return colon < 0 ? undefined : { event: text.slice(0, colon), data: text.slice(colon + 1) };
+          },
         },
-      },
-      providers: [Journal, ChatGateway],
+        providers: [Journal, ChatGateway],
+      });
     });
-  });
-  afterAll(async () => {
-    await started?.app.close();
-  });
+    afterAll(async () => {
+      await started?.app.close();
+    });
 
-  it('routes what the parser returns, and drops what it returns nothing for', async () => {
-    const client = await WsTestClient.connect(started.url('/chat'));
-    client.send('no colon here');
-    client.send('echo:hello');
-    expect(await client.nextJson()).toEqual({ event: 'echo', data: 'hello' });
-    expect(client.pending).toBe(0);
-    await client.close();
+    it('routes what the parser returns, and drops what it returns nothing for', async () => {
+      const client = await WsTestClient.connect(started.url('/chat'));
+      client.send('no colon here');
+      client.send('echo:hello');
+      expect(await client.nextJson()).toEqual({ event: 'echo', data: 'hello' });
+      expect(client.pending).toBe(0);
+      await client.close();
+    });
   });
 });
 
 describe.each(ADAPTERS)('%s at application shutdown', (_name, adapter) => {
-  it('terminates every client (1006) and runs handleDisconnect before app.close() resolves; own ports are released', async () => {
+  it.each(PLATFORMS)('on %s: terminates every client (1006) and runs handleDisconnect before app.close() resolves; own ports are released', async (platform) => {
     const [ownPort, loosePort] = await Promise.all([freePort(), freePort()]);
-    const started = await startAdapterApp('express', { adapter, providers: [Journal, ChatGateway, ...ownPortGateways(ownPort, loosePort)] });
+    const started = await startAdapterApp(platform, { adapter, providers: [Journal, ChatGateway, ...ownPortGateways(ownPort, loosePort)] });
     const journal = started.app.get(Journal);
     const clients = await Promise.all([1, 2].map(() => WsTestClient.connect(started.url('/chat'))));
     const own = await WsTestClient.connect(`ws://127.0.0.1:${ownPort}/a`);

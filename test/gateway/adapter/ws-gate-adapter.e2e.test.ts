@@ -5,6 +5,7 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import WebSocket from 'ws';
 import { Module } from '@nestjs/common';
 import { CloseCode } from '../../../lib/frames/close-codes.js';
 import { OnMessage, WsGateAdapter, WsGateClient, WsGateModule, WsGateway, type WsCloseReason, type WsGateServer } from '../../../lib/gateway/index.js';
@@ -14,8 +15,10 @@ import { waitFor } from '../support/wait-for.js';
 import { WsTestClient } from '../support/ws-client.js';
 import { freePort, startAdapterApp, type AdapterApp } from './support/adapter-app.js';
 import { Journal } from './support/journal.js';
+import { expectRejectsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import { ChatGateway } from './support/parity-gateways.js';
-import { Gates, WSGATE_GATEWAYS } from './support/wsgate-gateways.js';
+import { nothingWithin } from './support/silence.js';
+import { Gates, IDLE_TIMEOUT, PING_INTERVAL, PONG_TIMEOUT, WSGATE_GATEWAYS } from './support/wsgate-gateways.js';
 
 // What only WsGateAdapter does: its options (set per gateway in @WebSocketGateway, or for all
 // in the adapter's), the shared upgrade router, and the client's surface beyond ws.
@@ -139,6 +142,41 @@ describe('WsGateAdapter options and surface', () => {
       expect(await client.takeJson(2)).toEqual([{ event: 'slow' }, { event: 'fast', data: 1 }]);
       await client.close();
     });
+
+    it('ordered: true holds the next message behind an Observable result until its first value; its later values still arrive', async () => {
+      journal.clear('ordered:received');
+      journal.clear('ordered:fast');
+      const client = await WsTestClient.connect(started.url('/ordered'));
+      client.emit('ticker');
+      await gates.entered.promise;
+      client.emit('fast', 1);
+      await journal.wait('ordered:received', 2);
+      expect(await nothingWithin(client, 50)).toBe(true);
+      expect(journal.all('ordered:fast')).toEqual([]);
+      gates.ticks.next({ event: 'tick', data: 1 });
+      expect(await client.takeJson(2)).toEqual([
+        { event: 'tick', data: 1 },
+        { event: 'fast', data: 1 },
+      ]);
+      gates.ticks.next({ event: 'tick', data: 2 });
+      expect(await client.nextJson()).toEqual({ event: 'tick', data: 2 });
+      gates.ticks.complete();
+      await client.close();
+    });
+
+    it('ordered: true releases the next message when an Observable result ends without a value', async () => {
+      journal.clear('ordered:received');
+      journal.clear('ordered:fast');
+      const client = await WsTestClient.connect(started.url('/ordered'));
+      client.emit('ticker');
+      await gates.entered.promise;
+      client.emit('fast', 2);
+      await journal.wait('ordered:received', 2);
+      expect(journal.all('ordered:fast')).toEqual([]);
+      gates.ticks.complete();
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 2 });
+      await client.close();
+    });
   });
 
   describe('limit maxMailbox', () => {
@@ -177,7 +215,8 @@ describe('WsGateAdapter options and surface', () => {
       client.emit('nope');
       expect(await client.closed).toEqual({ code: CloseCode.UnsupportedData, reason: 'unknown event' });
       const [reason] = await journal.wait<WsCloseReason>('unknownClose:disconnect', 1);
-      expect(reason).toMatchObject({ code: CloseCode.UnsupportedData, cause: 'protocol', error: { code: 'WSG_ERR_GATEWAY_UNKNOWN_EVENT', closeCode: CloseCode.UnsupportedData } });
+      expect(reason).toMatchObject({ code: CloseCode.UnsupportedData, cause: 'protocol' });
+      expectWsgError(reason.error, 'WSG_ERR_GATEWAY_UNKNOWN_EVENT', CloseCode.UnsupportedData);
     });
   });
 
@@ -207,7 +246,8 @@ describe('WsGateAdapter options and surface', () => {
       client.send('{not json');
       expect(await client.closed).toEqual({ code: CloseCode.InvalidPayload, reason: 'undecodable message' });
       const [reason] = await journal.wait<WsCloseReason>('undecodableClose:disconnect', 1);
-      expect(reason).toMatchObject({ code: CloseCode.InvalidPayload, cause: 'protocol', error: { code: 'WSG_ERR_GATEWAY_UNDECODABLE' } });
+      expect(reason).toMatchObject({ code: CloseCode.InvalidPayload, cause: 'protocol' });
+      expectWsgError(reason.error, 'WSG_ERR_GATEWAY_UNDECODABLE', CloseCode.InvalidPayload);
     });
   });
 
@@ -224,7 +264,139 @@ describe('WsGateAdapter options and surface', () => {
       expect((await client.closed).code).toBe(CloseCode.TryAgainLater);
       expect(journal.all('queue:blob')).toEqual(['queued', 'dropped']);
       const [reason] = await journal.wait<WsCloseReason>('queue:disconnect', 1);
-      expect(reason).toMatchObject({ code: CloseCode.TryAgainLater, cause: 'overflow', error: { code: 'WSG_ERR_SEND_QUEUE_FULL' } });
+      expect(reason).toMatchObject({ code: CloseCode.TryAgainLater, cause: 'overflow' });
+      expectWsgError(reason.error, 'WSG_ERR_SEND_QUEUE_FULL', CloseCode.TryAgainLater);
+    });
+
+    // 1020 B of text in a frame with a 4-byte header is 1024 B: two fill maxSendQueue (2048 B)
+    // exactly, in one turn (nothing is written before the next tick); a 1 B text (a 3 B frame) is over.
+    it("'drop': a burst filling maxSendQueue exactly is queued; the message over it is 'dropped' and the client stays open", async () => {
+      journal.clear('drop:burst');
+      const client = await WsTestClient.connect(started.url('/drop'));
+      const serverClient = onlyClient(serverOf(started.app, '/drop'));
+      client.emit('burst', [1020, 1020, 1]);
+      const received = [await client.next(), await client.next()];
+      expect(received.map((m) => (m.data as string).length)).toEqual([1020, 1020]);
+      expect(await journal.wait('drop:burst', 1)).toEqual([['queued', 'queued', 'dropped']]);
+      client.emit('fast', 'after the drop');
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 'after the drop' });
+      expect(serverClient.readyState).toBe(WsGateClient.OPEN);
+      await client.close();
+    });
+
+    it("'error': send() over maxSendQueue throws WSG_ERR_SEND_QUEUE_FULL (no close code), the client stays open", async () => {
+      journal.clear('queueError:burst');
+      const client = await WsTestClient.connect(started.url('/queue-error'));
+      const serverClient = onlyClient(serverOf(started.app, '/queue-error'));
+      client.emit('burst', [1020, 1020, 1]);
+      const received = [await client.next(), await client.next()];
+      expect(received.map((m) => (m.data as string).length)).toEqual([1020, 1020]);
+      const [outcomes] = await journal.wait<unknown[]>('queueError:burst', 1);
+      expect(outcomes!.slice(0, 2)).toEqual(['queued', 'queued']);
+      const error = expectWsgError(outcomes![2], 'WSG_ERR_SEND_QUEUE_FULL');
+      expect(error.message).toBe('Send queue would exceed maxSendQueue (2048 bytes): 2048 queued, 3 more');
+      client.emit('fast', 'after the throw');
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 'after the throw' });
+      expect(serverClient.readyState).toBe(WsGateClient.OPEN);
+      await client.close();
+    });
+  });
+
+  describe('limit maxSendQueue with a slow reader (a client that stops reading its TCP socket)', () => {
+    // The kernel's buffers take what they can first; then bytes stay in our queue until the
+    // next 1024 B frame would take it past 2048 B.
+    it.each([
+      ['drop', '/drop'],
+      ['error', '/queue-error'],
+    ])("'%s': send() is refused once the next frame would pass maxSendQueue; resumed, the client gets every accepted message", async (policy, path) => {
+      const name = policy === 'drop' ? 'drop' : 'queueError';
+      journal.clear(`${name}:flood`);
+      const client = await WsTestClient.connect(started.url(path));
+      const serverClient = onlyClient(serverOf(started.app, path));
+      const tcp = client.socket as unknown as { _socket: { pause(): void; resume(): void } };
+      tcp._socket.pause();
+      client.emit('flood', 1020);
+      const [flood] = await journal.wait<{ sent: number; before: number; outcome: unknown }>(`${name}:flood`, 1, 10_000);
+      expect(flood!.before).toBeLessThanOrEqual(2048);
+      expect(flood!.before + 1024).toBeGreaterThan(2048);
+      if (policy === 'drop') expect(flood!.outcome).toBe('dropped');
+      else expect(expectWsgError(flood!.outcome, 'WSG_ERR_SEND_QUEUE_FULL').message).toBe(
+        `Send queue would exceed maxSendQueue (2048 bytes): ${flood!.before} queued, 1024 more`,
+      );
+      expect(serverClient.readyState).toBe(WsGateClient.OPEN);
+      tcp._socket.resume();
+      for (let i = 0; i < flood!.sent; i++) expect(((await client.next()).data as string).length).toBe(1020);
+      client.emit('fast', 'caught up');
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 'caught up' });
+      await client.close();
+    }, 20_000);
+  });
+
+  describe('limit idleTimeout, set on one gateway', () => {
+    it(`closes 1001 'idle timeout' (WSG_ERR_IDLE_TIMEOUT, cause 'timeout') after idleTimeout without a frame: not before 0.9×, by +500 ms`, async () => {
+      journal.clear('idle:disconnect');
+      const bystander = await WsTestClient.connect(started.url('/detail'));
+      const start = Date.now();
+      const client = await WsTestClient.connect(started.url('/idle'));
+      expect(await client.closed).toEqual({ code: CloseCode.GoingAway, reason: 'idle timeout' });
+      const elapsed = Date.now() - start;
+      expect(elapsed).toBeGreaterThanOrEqual(0.9 * IDLE_TIMEOUT);
+      expect(elapsed).toBeLessThanOrEqual(IDLE_TIMEOUT + 500);
+      const [reason] = await journal.wait<WsCloseReason>('idle:disconnect', 1);
+      expect(reason).toMatchObject({ code: CloseCode.GoingAway, cause: 'timeout' });
+      expectWsgError(reason!.error, 'WSG_ERR_IDLE_TIMEOUT', CloseCode.GoingAway);
+      // Only the gateway that set it: a client of a gateway without idleTimeout, idle as long, stays.
+      expect(bystander.socket.readyState).toBe(WebSocket.OPEN);
+      await bystander.close();
+    });
+
+    it('restarts the timer on every frame: a message at 2/3 of it moves the close to a full idleTimeout after that', async () => {
+      const client = await WsTestClient.connect(started.url('/idle'));
+      const delay = Math.round((IDLE_TIMEOUT * 2) / 3);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      const sent = Date.now();
+      client.emit('fast', 'keepalive');
+      expect(await client.nextJson()).toEqual({ event: 'fast', data: 'keepalive' });
+      expect((await client.closed).code).toBe(CloseCode.GoingAway);
+      const elapsed = Date.now() - sent;
+      expect(elapsed).toBeGreaterThanOrEqual(0.9 * IDLE_TIMEOUT);
+      expect(elapsed).toBeLessThanOrEqual(IDLE_TIMEOUT + 500);
+    });
+  });
+
+  describe('heartbeat pingInterval / pongTimeout, set on one gateway', () => {
+    it('pings every pingInterval (first not before 0.9×, by +300 ms; then as often); a client that answers stays open past pongTimeout', async () => {
+      const start = Date.now();
+      const client = await WsTestClient.connect(started.url('/heartbeat'));
+      const at: number[] = [];
+      await new Promise<void>((resolve) =>
+        client.socket.on('ping', () => {
+          if (at.push(Date.now() - start) === 3) resolve();
+        }),
+      );
+      expect(at[0]).toBeGreaterThanOrEqual(0.9 * PING_INTERVAL);
+      expect(at[0]).toBeLessThanOrEqual(PING_INTERVAL + 300);
+      for (const gap of [at[1]! - at[0]!, at[2]! - at[1]!]) {
+        expect(gap).toBeGreaterThanOrEqual(0.9 * PING_INTERVAL);
+        expect(gap).toBeLessThanOrEqual(PING_INTERVAL + 300);
+      }
+      // The third ping comes after the first ping's pongTimeout had run out.
+      expect(at[2]).toBeGreaterThan(at[0]! + PONG_TIMEOUT);
+      expect(client.socket.readyState).toBe(WebSocket.OPEN);
+      await client.close();
+    });
+
+    it("drops a client that does not answer (1006, WSG_ERR_PONG_TIMEOUT, cause 'timeout'): not before 0.9×(pingInterval + pongTimeout), by +500 ms", async () => {
+      journal.clear('heartbeat:disconnect');
+      const start = Date.now();
+      const client = await WsTestClient.connect(started.url('/heartbeat'), { autoPong: false });
+      expect((await client.closed).code).toBe(CloseCode.Abnormal);
+      const elapsed = Date.now() - start;
+      expect(elapsed).toBeGreaterThanOrEqual(0.9 * (PING_INTERVAL + PONG_TIMEOUT));
+      expect(elapsed).toBeLessThanOrEqual(PING_INTERVAL + PONG_TIMEOUT + 500);
+      const [reason] = await journal.wait<WsCloseReason>('heartbeat:disconnect', 1);
+      expect(reason).toMatchObject({ code: CloseCode.Abnormal, cause: 'timeout' });
+      expectWsgError(reason!.error, 'WSG_ERR_PONG_TIMEOUT', CloseCode.Abnormal);
     });
   });
 
@@ -240,7 +412,8 @@ describe('WsGateAdapter options and surface', () => {
       expect((await client.nextJson()).event).toBe('fast');
       client.send(JSON.stringify({ event: 'fast', data: 'x'.repeat(65 - base) }));
       expect((await client.closed).code).toBe(CloseCode.MessageTooBig);
-      expect(errors.map((e) => e.code)).toEqual(['WSG_ERR_MESSAGE_TOO_LARGE']);
+      expect(errors).toHaveLength(1);
+      expectWsgError(errors[0], 'WSG_ERR_MESSAGE_TOO_LARGE', CloseCode.MessageTooBig);
       const [reason] = await journal.wait<WsCloseReason>('tiny:disconnect', 1);
       expect(reason).toMatchObject({ code: CloseCode.MessageTooBig, cause: 'protocol' });
       expect(logger.has('warn', 'WSG_ERR_MESSAGE_TOO_LARGE')).toBe(true);
@@ -355,7 +528,7 @@ describe('WsGateAdapter and a native gateway on one path', () => {
     class DuplicateModule {}
     const app = await NestFactory.create(DuplicateModule, new ExpressAdapter(), { logger: false, abortOnError: false });
     app.useWebSocketAdapter(new WsGateAdapter(app));
-    await expect(app.listen(0, '127.0.0.1')).rejects.toMatchObject({ code: 'WSG_ERR_GATEWAY_DUPLICATE_PATH' });
+    await expectRejectsWsgError(app.listen(0, '127.0.0.1'), 'WSG_ERR_GATEWAY_DUPLICATE_PATH');
     await app.close();
     expect(app.getHttpServer().listenerCount('upgrade')).toBe(0);
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileLoader, push, PushResources } from '../../../lib/gateway/index.js';
 import { resolveModuleOptions } from '../../../lib/gateway/module-options.js';
 import { TLS_CERT, TLS_KEY } from '../../http2/support/tls-fixture.js';
+import { expectThrowsWsgError } from '../../support/expect-wsg-error.js';
 
 describe('push(path, headers, body) command', () => {
   it('keeps path, headers and body, frozen', () => {
@@ -21,7 +22,7 @@ describe('push(path, headers, body) command', () => {
     ['a header value with CR LF', () => push('/a', { 'x-a': 'a\r\nb: c' })],
     ['a body that is neither string nor bytes', () => push('/a', {}, 42 as unknown as string)],
   ])('refuses %s with WSG_ERR_GATEWAY_INVALID_COMMAND', (_name, make) => {
-    expect(make).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_INVALID_COMMAND' }));
+    expectThrowsWsgError(make, 'WSG_ERR_GATEWAY_INVALID_COMMAND');
   });
 });
 
@@ -33,7 +34,7 @@ describe('@PushResources', () => {
     ['a link with a bad as', [{ path: '/a', as: 'style; x=1' }]],
     ['no array', '/a.css'],
   ])('refuses %s with WSG_ERR_DECORATOR_PUSH_PATHS when the class is defined', (_name, links) => {
-    expect(() => PushResources(links as never)).toThrow(expect.objectContaining({ code: 'WSG_ERR_DECORATOR_PUSH_PATHS' }));
+    expectThrowsWsgError(() => PushResources(links as never), 'WSG_ERR_DECORATOR_PUSH_PATHS');
   });
 });
 
@@ -55,7 +56,7 @@ describe('WsGateModule options http2 and push', () => {
     ['push.maxConcurrentPushes below 0', { push: { maxConcurrentPushes: -1 } }],
     ['an unknown push option', { push: { rootDir: '/x' } }],
   ])('refuses %s with WSG_ERR_GATEWAY_INVALID_OPTION', (_name, options) => {
-    expect(() => resolveModuleOptions(options)).toThrow(expect.objectContaining({ code: 'WSG_ERR_GATEWAY_INVALID_OPTION' }));
+    expectThrowsWsgError(() => resolveModuleOptions(options), 'WSG_ERR_GATEWAY_INVALID_OPTION');
   });
 });
 

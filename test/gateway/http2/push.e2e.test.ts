@@ -1,37 +1,79 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { request } from 'node:http';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import WebSocket from 'ws';
+import { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
 import { WsClient } from '../../../lib/frames/websocket-client.js';
-import { CURL, curlHttp2, killChildren, pythonH2, run, runPythonH2 } from '../../http2/support/h2-binaries.js';
+import type { PushLoader } from '../../../lib/http2/push-service.js';
+import { RstCode } from '../../../lib/http2/rst-codes.js';
+import { killChildren, run, runPythonH2 } from '../../http2/support/h2-binaries.js';
+import { closeSession, connectHeaders, rawSession } from '../../http2/support/h2-test-server.js';
+import { clientSession, fetchWithPushes } from '../../http2/support/push-test-server.js';
 import { TLS_CERT } from '../../http2/support/tls-fixture.js';
-import { requireBinary } from '../../support/interop-binaries.js';
+import { expectWsgError } from '../../support/expect-wsg-error.js';
+import { CURL, curlHttp2, pythonH2, requireBinary } from '../../support/interop-binaries.js';
 import { startH2App, type H2App } from './support/h2-apps.js';
-import { PagesController, PUBLIC_DIR, PushCommandGateway, PushyGateway } from './support/push-gateways.js';
+import { LogCapture } from './support/log-capture.js';
+import { BadPushGateway, CaughtPushErrors, PagesController, PUBLIC_DIR, PushCommandGateway, PushyGateway } from './support/push-gateways.js';
 
 const describePython = requireBinary('/usr/bin/python3 with h2', pythonH2);
 const describeCurl = requireBinary('curl with HTTP2', curlHttp2);
 
-/**
- * The push() command needs the gateway executor (connection-runner.ts, owned by the lead) to
- * hand 'push' commands to WsGatePush.runCommand; until that line lands this suite is skipped.
- */
-const runnerRunsPush = readFileSync(new URL('../../../lib/gateway/connection-runner.ts', import.meta.url), 'utf8').includes("case 'push'");
-if (!runnerRunsPush) process.stderr.write('[push] skipping the push() command suite: connection-runner.ts does not dispatch push commands yet\n');
-const describeCommand = runnerRunsPush ? describePython : describe.skip;
+const PROVIDERS = { controllers: [PagesController], providers: [PushyGateway, PushCommandGateway, BadPushGateway, CaughtPushErrors] };
 
-const PROVIDERS = { controllers: [PagesController], providers: [PushyGateway, PushCommandGateway] };
+/** Every app of this file logs here (Nest's Logger is one static per module registry). */
+const log = new LogCapture();
+
+/** The custom push.loader: records each path it is asked for and answers bytes no file has. */
+const loaded: string[] = [];
+const loader: PushLoader = (path) => {
+  loaded.push(path);
+  if (path === '/boom.css') throw new Error('loader exploded');
+  return { headers: { 'content-type': 'text/x-loaded' }, body: Buffer.from(`loaded ${path} ✓`, 'utf8') };
+};
 
 let fastify: H2App;
 let express: H2App;
+let withLoader: H2App;
 beforeAll(async () => {
-  fastify = await startH2App('fastify-h2', { ...PROVIDERS, wsgate: { push: { root: PUBLIC_DIR } } });
-  express = await startH2App('express+http2-port', { ...PROVIDERS, wsgate: { push: { root: PUBLIC_DIR } } });
+  fastify = await startH2App('fastify-h2', { ...PROVIDERS, logger: log, wsgate: { push: { root: PUBLIC_DIR } } });
+  express = await startH2App('express+http2-port', { ...PROVIDERS, logger: log, wsgate: { push: { root: PUBLIC_DIR } } });
+  // root is given too: loader must win over it (module-options.ts: "wins over `root`").
+  withLoader = await startH2App('fastify-h2', { ...PROVIDERS, logger: log, wsgate: { push: { root: PUBLIC_DIR, loader } } });
 });
 afterAll(async () => {
   await killChildren();
-  await Promise.all([fastify.app.close(), express.app.close()]);
+  await Promise.all([fastify.app.close(), express.app.close(), withLoader.app.close()]);
 });
+
+/**
+ * An RFC 8441 WebSocket from Node's own http2 client, which takes pushes (SETTINGS_ENABLE_PUSH
+ * stays 1, unlike WsClient): the engine runs as a client on the CONNECT stream, and every
+ * stream pushed on the session is collected with its RST code once closed.
+ */
+interface SeenConnectPush {
+  path: string;
+  /** Once the pushed stream is closed: its :status (null if none came), body and RST code. */
+  closed: Promise<{ status: number | null; body: string; rstCode: number }>;
+}
+
+async function rfc8441WithPushes(port: number, path: string): Promise<{ session: ClientHttp2Session; conn: WebSocketConnection; pushes: SeenConnectPush[] }> {
+  const session = await rawSession(port);
+  const pushes: SeenConnectPush[] = [];
+  session.on('stream', (pushed: ClientHttp2Stream, headers: IncomingHttpHeaders) => {
+    pushed.on('error', () => undefined);
+    let status: number | null = null;
+    let body = '';
+    pushed.once('push', (response: IncomingHttpHeaders) => (status = Number(response[':status'])));
+    pushed.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    pushes.push({ path: String(headers[':path']), closed: new Promise((resolve) => pushed.once('close', () => resolve({ status, body, rstCode: pushed.rstCode ?? -1 }))) });
+  });
+  const stream = session.request(connectHeaders(port, path), { endStream: false });
+  const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+  expect(headers[':status']).toBe(200);
+  return { session, conn: WebSocketConnection.fromPartiallyRead(stream, null, { role: 'client' }), pushes };
+}
 
 /** GET over HTTP/1.1 (Express's own server): the 103s seen, the status and body. */
 function http1Get(port: number, path: string): Promise<{ informational: Array<{ status: number; link: unknown }>; status: number; body: string }> {
@@ -86,26 +128,72 @@ describe('gateway pushes through WsGatePush.toConnection with other clients', ()
   });
 });
 
-describeCommand('the push() command (python h2 client)', () => {
+// Mutation caught (both suites): the 'push' case of ConnectionRunner.execute()
+// (lib/gateway/connection-runner.ts) no longer hands the command to WsGatePush.runCommand:
+// no PUSH_PROMISE reaches the client.
+describe('the push() command (Node http2 client, push enabled)', () => {
+  it('sends a PUSH_PROMISE on the CONNECT stream from push(path, headers, body), answered with them', async () => {
+    const { session, conn, pushes } = await rfc8441WithPushes(express.port, '/pushy-command');
+    try {
+      expect(JSON.parse(await conn.receiveText())).toEqual({ event: 'pushed', data: 'command' });
+      // The push does not hold the mailbox: wait for its PUSH_PROMISE, not for the message.
+      while (pushes.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(pushes.map((p) => p.path)).toEqual(['/cmd.txt']);
+      expect(await pushes[0]!.closed).toEqual({ status: 200, body: 'by command', rstCode: RstCode.NoError });
+      conn.close(1000);
+      expect((await conn.closed).code).toBe(1000);
+    } finally {
+      await closeSession(session);
+    }
+  });
+});
+
+describePython('the push() command (python h2 client)', () => {
   it('sends a PUSH_PROMISE on the CONNECT stream from push(path, headers, body)', async () => {
     const report = await runPythonH2(fastify.port, { scenario: 'ws-push', path: '/pushy-command' });
     expect(report.pushes).toEqual([{ path: '/cmd.txt', parent: 1, body: 'by command', trailers: null, status: 200, rst: null, ended: true }]);
     expect(report.messages).toEqual([JSON.stringify({ event: 'pushed', data: 'command' })]);
   });
+});
 
-  it('survives a push whose headers HTTP/2 cannot carry: the commands after it run and the connection stays open', async () => {
-    // Express's http2 port: WsClient leaves pushed streams unread, which keeps its session (and
-    // so a Fastify server's close) open; WsGateModule's own port destroys idle sessions at close.
+describe('the push() command when it cannot push', () => {
+  it('a push whose headers HTTP/2 cannot carry: its promise is cancelled, WSG_ERR_GATEWAY_PUSH_FAILED is logged with the cause, the commands after it run', async () => {
+    const mark = log.mark;
+    const { session, conn, pushes } = await rfc8441WithPushes(express.port, '/pushy-bad');
+    try {
+      expect(JSON.parse(await conn.receiveText())).toEqual({ event: 'after-bad-push', data: true });
+      const line = await log.next('error', /push\(\/bad\.txt\)/, mark);
+      expect(line).toEqual({
+        level: 'error',
+        message: '[WSG_ERR_GATEWAY_PUSH_FAILED] BadPushGateway: push(/bad.txt) failed (WSG_ERR_H2_INVALID_HEADERS)',
+        context: 'WsGatePush',
+      });
+      // The PUSH_PROMISE went out before Node refused the response headers: it is reset CANCEL.
+      expect(pushes.map((p) => p.path)).toEqual(['/bad.txt']);
+      expect(await pushes[0]!.closed).toEqual({ status: null, body: '', rstCode: RstCode.Cancel });
+      expect(conn.isOpen).toBe(true);
+      conn.close(1000);
+      expect((await conn.closed).code).toBe(1000);
+    } finally {
+      await closeSession(session);
+    }
+  });
+
+  it('logs a refused push at debug and runs the commands after it (an h2 WsClient: SETTINGS_ENABLE_PUSH = 0)', async () => {
+    const mark = log.mark;
     const conn = await WsClient.connect(express.wss('/pushy-command'), { http2: true, ca: TLS_CERT });
     expect(JSON.parse(await conn.receiveText())).toEqual({ event: 'pushed', data: 'command' });
-    conn.send(JSON.stringify({ event: 'bad-push' }));
-    expect(JSON.parse(await conn.receiveText())).toEqual({ event: 'after-bad-push', data: true });
-    expect(conn.isOpen).toBe(true);
+    expect(await log.next('debug', /^PushCommandGateway: push\(\/cmd\.txt\)/, mark)).toEqual({
+      level: 'debug',
+      message: 'PushCommandGateway: push(/cmd.txt) refused',
+      context: 'WsGatePush',
+    });
     conn.close(1000);
     expect((await conn.closed).code).toBe(1000);
   });
 
-  it('is a no-op on HTTP/1.1: the commands after it still run', async () => {
+  it('is a no-op on HTTP/1.1: refused (logged at debug), and the commands after it still run', async () => {
+    const mark = log.mark;
     const socket = new WebSocket(fastify.wss('/pushy-command'), { ca: TLS_CERT });
     const message = await new Promise<string>((resolve, reject) => {
       socket.once('message', (d: Buffer) => resolve(d.toString('utf8')));
@@ -115,6 +203,56 @@ describeCommand('the push() command (python h2 client)', () => {
     const closed = new Promise<number>((resolve) => socket.once('close', (code: number) => resolve(code)));
     socket.close(1000);
     expect(await closed).toBe(1000);
+    // The push runs beside the emit: the debug line may land either side of the message.
+    expect(await log.next('debug', /^PushCommandGateway: push\(\/cmd\.txt\)/, mark)).toEqual({
+      level: 'debug',
+      message: 'PushCommandGateway: push(/cmd.txt) refused',
+      context: 'WsGatePush',
+    });
+  });
+});
+
+describe('push.loader: a custom loader for @PushResources (Node http2 client)', () => {
+  it('is called with each pushed path, and the bytes it returns are what is pushed (it wins over push.root)', async () => {
+    loaded.length = 0;
+    const session = await clientSession(withLoader.port);
+    try {
+      const seen = await fetchWithPushes(session, '/pages/home');
+      expect(seen.response[':status']).toBe(200);
+      expect(seen.body).toBe('home');
+      expect([...loaded].sort()).toEqual(['/app.css', '/app.js']);
+      const pushed = await Promise.all(
+        seen.pushes.map(async (p) => ({ path: p.requestHeaders[':path'], type: (await p.response)['content-type'], body: await p.body, rst: await p.closed })),
+      );
+      expect(pushed.sort((a, b) => String(a.path).localeCompare(String(b.path)))).toEqual([
+        { path: '/app.css', type: 'text/x-loaded', body: 'loaded /app.css ✓', rst: RstCode.NoError },
+        { path: '/app.js', type: 'text/x-loaded', body: 'loaded /app.js ✓', rst: RstCode.NoError },
+      ]);
+    } finally {
+      await closeSession(session);
+    }
+  });
+
+  it('a loader that throws: the promise is reset INTERNAL_ERROR, WSG_ERR_GATEWAY_PUSH_FAILED is logged, the route still answers', async () => {
+    loaded.length = 0;
+    const mark = log.mark;
+    const session = await clientSession(withLoader.port);
+    try {
+      const seen = await fetchWithPushes(session, '/pages/boom');
+      expect(seen.response[':status']).toBe(200);
+      expect(seen.body).toBe('boom');
+      expect(loaded).toEqual(['/boom.css']);
+      expect(seen.pushes.map((p) => p.requestHeaders[':path'])).toEqual(['/boom.css']);
+      expect(await seen.pushes[0]!.closed).toBe(RstCode.InternalError);
+      const line = await log.next('error', /PagesController\.boom/, mark);
+      expect(line).toEqual({
+        level: 'error',
+        message: '[WSG_ERR_GATEWAY_PUSH_FAILED] PagesController.boom: @PushResources failed (WSG_ERR_GATEWAY_PUSH_FAILED)',
+        context: 'WsGatePush',
+      });
+    } finally {
+      await closeSession(session);
+    }
   });
 });
 
@@ -184,7 +322,11 @@ describe('push on an HTTP/1.1 controller (Express)', () => {
   it('@Push() push() answers hinted (a 103) and promise() rejects WSG_ERR_GATEWAY_PUSH_NOT_H2', async () => {
     const manual = await http1Get(express.appPort, '/pages/manual');
     expect(JSON.parse(manual.body)).toEqual({ outcome: 'hinted', canPush: false, http: '1.1' });
+    const caught = express.app.get(CaughtPushErrors).errors;
+    caught.length = 0;
     const promised = await http1Get(express.appPort, '/pages/promise');
     expect(promised.body).toBe('WSG_ERR_GATEWAY_PUSH_NOT_H2');
+    expect(caught).toHaveLength(1);
+    expectWsgError(caught[0], 'WSG_ERR_GATEWAY_PUSH_NOT_H2');
   });
 });

@@ -1,36 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import type { BinaryCheck } from '../../support/interop-binaries.js';
-import { PYTHON, executable } from '../../support/interop-binaries.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { PYTHON } from '../../support/interop-binaries.js';
 import { FIXTURES_DIR } from './tls-fixture.js';
 
-export const NGHTTP = '/usr/bin/nghttp';
-export const CURL = '/usr/bin/curl';
-export const OPENSSL = '/usr/bin/openssl';
-
-/** /usr/bin/python3 exists and imports `h2` (Debian python3-h2). */
-export const pythonH2: BinaryCheck = () => {
-  const notExecutable = executable(PYTHON);
-  if (notExecutable !== null) return notExecutable;
-  const probe = spawnSync(PYTHON, ['-c', 'import h2.connection, h2.settings; h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL'], {
-    timeout: 10_000,
-    encoding: 'utf8',
-  });
-  if (probe.status === 0) return null;
-  return `${PYTHON} cannot import h2 with ENABLE_CONNECT_PROTOCOL (${probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`})`;
-};
-
-/** Debian nghttp2-client's nghttp. */
-export const nghttpBinary: BinaryCheck = () => executable(NGHTTP);
-
-/** curl built with nghttp2 (HTTP/2 support). */
-export const curlHttp2: BinaryCheck = () => {
-  const notExecutable = executable(CURL);
-  if (notExecutable !== null) return notExecutable;
-  const probe = spawnSync(CURL, ['--version'], { timeout: 10_000, encoding: 'utf8' });
-  return /\bHTTP2\b/.test(probe.stdout) ? null : `${CURL} has no HTTP2 feature`;
-};
-
-export const opensslBinary: BinaryCheck = () => executable(OPENSSL);
+// Runs the HTTP/2 binaries (python h2, nghttp, curl). Whether a binary is there is
+// test/support/interop-binaries.ts's question, asked through requireBinary().
 
 export interface RunResult {
   code: number | null;

@@ -26,10 +26,24 @@ export class Journal {
     return [...((this.entries.get(kind) as T[] | undefined) ?? [])];
   }
 
-  /** Resolves with every entry of `kind` once there are at least `count`. */
-  async wait<T = unknown>(kind: string, count: number): Promise<T[]> {
+  /** Resolves with every entry of `kind` once there are at least `count`; rejects after `timeoutMs`. */
+  async wait<T = unknown>(kind: string, count: number, timeoutMs = 3000): Promise<T[]> {
     if ((this.entries.get(kind)?.length ?? 0) < count) {
-      await new Promise<void>((resolve) => this.waiters.push({ kind, count, resolve }));
+      await new Promise<void>((resolve, reject) => {
+        const waiter = {
+          kind,
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+        const timer = setTimeout(() => {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          reject(new Error(`journal: fewer than ${count} '${kind}' entries after ${timeoutMs} ms`));
+        }, timeoutMs);
+        this.waiters.push(waiter);
+      });
     }
     return this.all<T>(kind);
   }

@@ -29,7 +29,7 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import { IsInt, IsString, Min } from 'class-validator';
-import { from, map, type Observable } from 'rxjs';
+import { Observable, from, map } from 'rxjs';
 import WebSocket from 'ws';
 import { Journal } from './journal.js';
 
@@ -114,6 +114,24 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   @SubscribeMessage('nothing')
   nothing() {
     return undefined;
+  }
+
+  @SubscribeMessage('null')
+  nullResult() {
+    return null;
+  }
+
+  /** Emits until unsubscribed; 'forever:teardown' records that the teardown ran. */
+  @SubscribeMessage('forever')
+  forever(): Observable<unknown> {
+    return new Observable((subscriber) => {
+      let n = 0;
+      const timer = setInterval(() => subscriber.next({ event: 'forever', data: n++ }), 5);
+      return () => {
+        clearInterval(timer);
+        this.journal.record('forever:teardown', true);
+      };
+    });
   }
 
   @SubscribeMessage('manual')

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CanActivate, Controller, Injectable, Module, type ExecutionContext, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { CanActivate, Controller, Injectable, Module, type ExecutionContext, type INestApplication, type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -23,11 +23,13 @@ export interface H2App {
 export interface H2AppOptions extends ModuleMetadata {
   wsgate?: Omit<WsGateModuleOptions, 'http2'>;
   configure?: (app: INestApplication) => void;
+  /** Where Nest and wsgate log. @defaultValue none (logging off) */
+  logger?: LoggerService;
 }
 
 /** A Nest app with WsGateModule over TLS (test certificate), listening on 127.0.0.1:0. */
 export async function startH2App(host: H2Host, options: H2AppOptions): Promise<H2App> {
-  const { wsgate, configure, ...metadata } = options;
+  const { wsgate, configure, logger, ...metadata } = options;
   const http2 = host === 'express+http2-port' ? { http2: { key: TLS_KEY, cert: TLS_CERT, port: 0, host: '127.0.0.1' } } : {};
   @Module({ ...metadata, imports: [WsGateModule.forRoot({ host: '127.0.0.1', ...wsgate, ...http2 }), ...(metadata.imports ?? [])] })
   class H2TestModule {}
@@ -35,7 +37,7 @@ export async function startH2App(host: H2Host, options: H2AppOptions): Promise<H
     host === 'fastify-h2'
       ? new FastifyAdapter({ http2: true, https: { allowHTTP1: true, key: TLS_KEY, cert: TLS_CERT } } as ConstructorParameters<typeof FastifyAdapter>[0])
       : new ExpressAdapter();
-  const app = await NestFactory.create(H2TestModule, adapter, { logger: false, abortOnError: false });
+  const app = await NestFactory.create(H2TestModule, adapter, { logger: logger ?? false, abortOnError: false });
   configure?.(app);
   await app.listen(0, '127.0.0.1');
   const appPort = (app.getHttpServer().address() as AddressInfo).port;

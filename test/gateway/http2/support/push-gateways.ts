@@ -3,7 +3,6 @@ import {
   Conn,
   emit,
   OnInit,
-  OnMessage,
   push,
   Push,
   PushResources,
@@ -36,14 +35,27 @@ export class PushCommandGateway {
     return [push('/cmd.txt', { 'content-type': 'text/plain' }, 'by command'), emit('pushed', 'command')];
   }
 
-  @OnMessage('bad-push')
-  bad() {
+}
+
+/** Pushes on open with headers HTTP/2 forbids (RFC 9113 §8.2.2), then emits. */
+@WsGateway('/pushy-bad')
+export class BadPushGateway {
+  @OnInit()
+  init() {
     return [push('/bad.txt', { connection: 'keep-alive' }, 'x'), emit('after-bad-push', true)];
   }
 }
 
+/** What @Push() promise() rejected with, kept whole so a test can assert the error itself. */
+@Injectable()
+export class CaughtPushErrors {
+  readonly errors: unknown[] = [];
+}
+
 @Controller('pages')
 export class PagesController {
+  constructor(private readonly caught: CaughtPushErrors) {}
+
   @Get('home')
   @PushResources(['/app.css', { path: '/app.js', as: 'script' }])
   home() {
@@ -69,7 +81,15 @@ export class PagesController {
       pushed.sendResponse({ 'content-type': 'text/plain' }).end('promised');
       return 'pushed';
     } catch (error) {
+      this.caught.errors.push(error);
       return (error as { code?: string }).code;
     }
+  }
+
+  /** A path only a custom push.loader knows how to fail on. */
+  @Get('boom')
+  @PushResources(['/boom.css'])
+  boom() {
+    return 'boom';
   }
 }
