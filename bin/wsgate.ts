@@ -6,12 +6,13 @@ import {
   Limits,
   WsClient,
   WsServer,
-  WsgError,
   type ConnectionOptions,
   type SendQueuePolicy,
   type WebSocketConnection,
-} from '../lib/index.js';
-import { Http2WsServer, createSelfSignedCertificate, type Http2WsConnectionInfo } from '../lib/http2/index.js';
+  Http2WsServer,
+  createSelfSignedCertificate,
+  type Http2WsConnectionInfo,
+} from '../lib/engine.js';
 
 /** Conformance suites send messages up to 16 MiB; the echo tool allows 64 MiB by default. */
 const ECHO_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
@@ -21,6 +22,7 @@ const LIMIT_FLAGS = {
   'max-frame-size': { type: 'string' },
   'max-send-queue': { type: 'string' },
   'send-queue-policy': { type: 'string' },
+  'send-low-water-mark': { type: 'string' },
   'max-pending-pongs': { type: 'string' },
   'max-receive-queue': { type: 'string' },
   'close-timeout': { type: 'string' },
@@ -48,6 +50,7 @@ Options:
   --max-frame-size <bytes>    default: max-message-size
   --max-send-queue <bytes>    default ${Limits.maxSendQueue.default}
   --send-queue-policy <p>     error | drop | close (default error)
+  --send-low-water-mark <bytes>  default ${Limits.sendLowWaterMark.default}
   --max-pending-pongs <n>     default ${Limits.maxPendingPongs.default}
   --max-receive-queue <n>     default ${Limits.maxReceiveQueue.default}
   --close-timeout <ms>        default ${Limits.closeTimeout.default}
@@ -99,6 +102,7 @@ function limitOptions(values: Record<string, string | boolean | string[] | undef
   const map: Array<[keyof typeof LIMIT_FLAGS, keyof ConnectionOptions]> = [
     ['max-frame-size', 'maxFrameSize'],
     ['max-send-queue', 'maxSendQueue'],
+    ['send-low-water-mark', 'sendLowWaterMark'],
     ['max-pending-pongs', 'maxPendingPongs'],
     ['max-receive-queue', 'maxReceiveQueue'],
     ['close-timeout', 'closeTimeout'],
@@ -163,13 +167,18 @@ async function runEcho(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+/**
+ * Echoes every message, with back-pressure instead of loss: when an echo leaves the send
+ * queue over its low-water mark, reading from that client pauses until the queue drains, so a
+ * client that stops reading is held back by TCP and loses nothing. A send below maxSendQueue
+ * is admitted whole, so one message of any size (up to maxMessageSize) is always echoed.
+ */
 function echoMessages(conn: WebSocketConnection): void {
   conn.on('message', (data: string | Buffer) => {
-    try {
-      conn.send(data);
-    } catch (error) {
-      // The peer is closing or not reading; the engine closes per its policy.
-      if (!(error instanceof WsgError)) throw error;
+    if (!conn.isOpen) return;
+    if (conn.send(data) === 'queued') {
+      conn.pause();
+      void conn.drain().then(() => conn.resume());
     }
   });
 }

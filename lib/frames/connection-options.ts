@@ -1,7 +1,7 @@
 import { InvalidOptionError } from './errors.js';
 import { Limits } from './limits.js';
 
-/** What happens when `send()` would grow the send queue past `maxSendQueue`. */
+/** What happens to a `send()` made while the send queue is at or over `maxSendQueue`. */
 export type SendQueuePolicy = 'error' | 'drop' | 'close';
 
 /** Which end of the connection this engine plays. Clients mask, servers do not. */
@@ -13,7 +13,10 @@ export interface ConnectionOptions {
   maxMessageSize?: number;
   /** Largest frame payload in bytes. @defaultValue maxMessageSize */
   maxFrameSize?: number;
-  /** Outbound bytes (our queue + socket buffer) before `sendQueuePolicy` applies. @defaultValue 16 MiB */
+  /**
+   * Outbound bytes (our queue + socket buffer) at which `sendQueuePolicy` applies. A send made
+   * below it is admitted whole, so the queue may overshoot by that one message. @defaultValue 16 MiB
+   */
   maxSendQueue?: number;
   /** @defaultValue 'error' */
   sendQueuePolicy?: SendQueuePolicy;

@@ -19,7 +19,7 @@ export const FrameErrorCode = {
   WSG_ERR_MESSAGE_TOO_LARGE: 'A message (declared or inflated) exceeded maxMessageSize',
   WSG_ERR_FRAME_TOO_LARGE: 'A frame declared a payload over maxFrameSize',
   WSG_ERR_TOO_MANY_PENDING_PONGS: 'The peer sent pings faster than their pongs could be written (maxPendingPongs)',
-  WSG_ERR_SEND_QUEUE_FULL: 'send() would grow the send queue past maxSendQueue bytes',
+  WSG_ERR_SEND_QUEUE_FULL: 'send() was called while the send queue was at or over maxSendQueue bytes',
   WSG_ERR_ALREADY_CLOSED: 'The connection is closing or closed; nothing more can be sent',
   WSG_ERR_CONNECTION_CLOSED: 'The connection closed; no more messages will arrive',
   WSG_ERR_INVALID_ARGUMENT: 'An API call got an argument it cannot use (close code, reason length, data type)',

@@ -24,6 +24,7 @@ const TOKEN_CHARS = (() => {
 })();
 
 function isTokenChar(code: number): boolean {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, TOKEN_CHARS[code] is undefined from 128 up; the bound only keeps the read in range
   return code < 128 && TOKEN_CHARS[code] === 1;
 }
 
@@ -87,12 +88,14 @@ export function parseExtensionHeader(header: string | readonly string[] | undefi
 
   let state: State = State.BeforeElement;
   let elements = 0;
+  // Stryker disable UnaryOperator,StringLiteral: equivalent, these initial values are overwritten before any read
   let start = -1;
   let extensionName = '';
   let params: ExtensionParams = Object.create(null) as ExtensionParams;
   let paramName = '';
   // Quoted values are rebuilt from the runs between escapes: each char is copied once.
   let quoted = '';
+  // Stryker restore UnaryOperator,StringLiteral
 
   const setParam = (value: string | true): void => {
     if (params[paramName] === undefined) {
@@ -107,6 +110,7 @@ export function parseExtensionHeader(header: string | readonly string[] | undefi
     const list = offers.get(extensionName);
     if (list === undefined) offers.set(extensionName, [params]);
     else list.push(params);
+    // Stryker disable next-line AssignmentOperator: equivalent, only elements === 0 is ever asked
     elements += 1;
     params = Object.create(null) as ExtensionParams;
   };

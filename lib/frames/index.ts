@@ -50,5 +50,3 @@ export {
 export { parseExtensionHeader, formatExtensionHeader, type ExtensionParams } from './extension-header.js';
 export { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
 export { WsServer, type WsServerOptions } from './websocket-server.js';
-export { WsClient, type WsClientOptions } from './websocket-client.js';
-export { H2ClientErrorCode, H2HandshakeError } from './h2-client-errors.js';

@@ -2,16 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from './connection-options.js';
 import { HandshakeError, InvalidArgumentError, IoError, WsgError } from './errors.js';
 import { formatExtensionHeader, parseExtensionHeader } from './extension-header.js';
-import { dialExtendedConnect } from './h2-client-connect.js';
 import { WEBSOCKET_VERSION, computeAcceptKey, parseProtocolHeader } from './handshake.js';
 import { Limits } from './limits.js';
 import { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
-import { WebSocketConnection } from './websocket-connection.js';
+import { WebSocketConnection, type TransportAbort } from './websocket-connection.js';
 
-export interface WsClientOptions extends ConnectionOptions {
+/** The client's options on every road: the engine's limits plus what the opening handshake offers. */
+export interface WebSocketClientOptions extends ConnectionOptions {
   /** Subprotocols to offer, in order of preference. */
   protocols?: string[];
   /** Extra request headers. */
@@ -24,11 +25,6 @@ export interface WsClientOptions extends ConnectionOptions {
   rejectUnauthorized?: boolean;
   /** TLS: trusted CA certificates (wss:), e.g. a test server's self-signed one. @defaultValue Node's roots */
   ca?: string | Buffer | Array<string | Buffer>;
-  /**
-   * Open the WebSocket with an RFC 8441 extended CONNECT over an HTTP/2 session (wss: h2 via
-   * ALPN, ws: prior-knowledge h2c) instead of an HTTP/1.1 upgrade. @defaultValue false
-   */
-  http2?: boolean;
 }
 
 /** What the server's answer agreed to, checked against what we offered (§4.1, RFC 7692 §5). */
@@ -70,102 +66,128 @@ function checkAnswer(headers: IncomingHttpHeaders, protocols: readonly string[],
   };
 }
 
-/** The client role of the engine: same frames, masked outbound, handshake checked (§4.1). */
-export class WsClient {
+/**
+ * A client's opening handshake in progress, handed to a road (the HTTP/1.1 upgrade here, the
+ * RFC 8441 extended CONNECT in lib/http2): what to send, and how to open on the answer.
+ */
+export interface ClientHandshake {
+  readonly target: URL;
+  /** The WebSocket request headers both roads send: version, subprotocols, extensions, the caller's own. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** ms from dialling until the server's answer. */
+  readonly handshakeTimeout: number;
+  readonly rejectUnauthorized: boolean;
+  readonly ca: string | Buffer | Array<string | Buffer> | undefined;
   /**
-   * Opens a WebSocket to `url` (ws: or wss:) and resolves with the open connection: by an
-   * HTTP/1.1 upgrade, or with `http2: true` by an RFC 8441 extended CONNECT.
+   * Checks the server's answer against the offer (§4.1, RFC 7692 §5) and opens the connection
+   * over `transport`; throws `HandshakeError` when the answer is not acceptable.
    */
-  static connect(url: string, options: WsClientOptions = {}): Promise<WebSocketConnection> {
-    const target = new URL(url);
-    if (target.protocol !== 'ws:' && target.protocol !== 'wss:') {
-      return Promise.reject(new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', `Unsupported URL scheme ${target.protocol}`));
-    }
-    const {
-      protocols = [],
-      headers = {},
-      perMessageDeflate,
-      handshakeTimeout = Limits.handshakeTimeout.default,
-      rejectUnauthorized = true,
-      ca,
-      http2 = false,
-      ...connectionOptions
-    } = options;
-    const deflate =
-      perMessageDeflate === undefined || perMessageDeflate === false
-        ? null
-        : new PerMessageDeflate(perMessageDeflate === true ? {} : perMessageDeflate, 'client', connectionOptions.maxMessageSize ?? Limits.maxMessageSize.default);
-    const webSocketHeaders: Record<string, string> = { ...headers, 'Sec-WebSocket-Version': WEBSOCKET_VERSION };
-    if (protocols.length > 0) webSocketHeaders['Sec-WebSocket-Protocol'] = protocols.join(', ');
-    if (deflate !== null) {
-      webSocketHeaders['Sec-WebSocket-Extensions'] = formatExtensionHeader(new Map([[PerMessageDeflate.extensionName, [deflate.offer()]]]));
-    }
-    if (http2) {
-      // RFC 8441: no key, no Upgrade; the 200 on the CONNECT stream is the whole answer.
-      const dialed = dialExtendedConnect(target, webSocketHeaders, { handshakeTimeout, rejectUnauthorized, ...(ca !== undefined ? { ca } : {}) }, (stream, answer) => {
-        const agreed = checkAnswer(answer, protocols, deflate, 200);
-        return WebSocketConnection.fromPartiallyRead(stream, null, { ...connectionOptions, role: 'client', ...agreed });
-      });
-      return dialed.catch((error: unknown) => {
-        deflate?.cleanup();
-        throw error;
-      });
-    }
-    const key = randomBytes(16).toString('base64');
-    const requestHeaders: Record<string, string> = { ...webSocketHeaders, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key };
-    const secure = target.protocol === 'wss:';
-    const request = (secure ? httpsRequest : httpRequest)({
-      host: target.hostname.replace(/^\[|\]$/g, ''),
-      port: target.port || (secure ? 443 : 80),
-      path: target.pathname + target.search,
-      method: 'GET',
-      headers: requestHeaders,
-      agent: false,
-      ...(secure ? { rejectUnauthorized, ...(ca !== undefined ? { ca } : {}) } : {}),
-    });
+  open(transport: Duplex, head: Buffer | null, answer: IncomingHttpHeaders, status: number, abort?: TransportAbort): WebSocketConnection;
+}
 
-    return new Promise<WebSocketConnection>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: WsgError): void => {
-        if (settled) return;
+/** A way to reach the server: dials, sends `handshake.headers`, and resolves with `handshake.open(…)`. */
+export type ClientRoad = (handshake: ClientHandshake) => Promise<WebSocketConnection>;
+
+/**
+ * Opens a WebSocket to `url` (ws: or wss:) by `road` and resolves with the open connection.
+ * The offer (subprotocols, permessage-deflate) is made once here, whatever the road.
+ */
+export function connectWebSocket(url: string, options: WebSocketClientOptions, road: ClientRoad): Promise<WebSocketConnection> {
+  const target = new URL(url);
+  if (target.protocol !== 'ws:' && target.protocol !== 'wss:') {
+    return Promise.reject(new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', `Unsupported URL scheme ${target.protocol}`));
+  }
+  const {
+    protocols = [],
+    headers = {},
+    perMessageDeflate,
+    handshakeTimeout = Limits.handshakeTimeout.default,
+    rejectUnauthorized = true,
+    ca,
+    ...connectionOptions
+  } = options;
+  const deflate =
+    perMessageDeflate === undefined || perMessageDeflate === false
+      ? null
+      : new PerMessageDeflate(perMessageDeflate === true ? {} : perMessageDeflate, 'client', connectionOptions.maxMessageSize ?? Limits.maxMessageSize.default);
+  const webSocketHeaders: Record<string, string> = { ...headers, 'Sec-WebSocket-Version': WEBSOCKET_VERSION };
+  if (protocols.length > 0) webSocketHeaders['Sec-WebSocket-Protocol'] = protocols.join(', ');
+  if (deflate !== null) {
+    webSocketHeaders['Sec-WebSocket-Extensions'] = formatExtensionHeader(new Map([[PerMessageDeflate.extensionName, [deflate.offer()]]]));
+  }
+  const handshake: ClientHandshake = {
+    target,
+    headers: webSocketHeaders,
+    handshakeTimeout,
+    rejectUnauthorized,
+    ca,
+    open(transport, head, answer, status, abort) {
+      const agreed = checkAnswer(answer, protocols, deflate, status);
+      return WebSocketConnection.fromPartiallyRead(transport, head, { ...connectionOptions, role: 'client', ...agreed, ...(abort !== undefined ? { abort } : {}) });
+    },
+  };
+  return road(handshake).catch((error: unknown) => {
+    deflate?.cleanup();
+    throw error;
+  });
+}
+
+/** The HTTP/1.1 road: a GET with Upgrade: websocket, answered 101 with the right accept key (§4.1). */
+export const upgradeOverHttp1: ClientRoad = (handshake) => {
+  const { target, handshakeTimeout } = handshake;
+  const key = randomBytes(16).toString('base64');
+  const requestHeaders: Record<string, string> = { ...handshake.headers, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key };
+  const secure = target.protocol === 'wss:';
+  const request = (secure ? httpsRequest : httpRequest)({
+    host: target.hostname.replace(/^\[|\]$/g, ''),
+    port: target.port || (secure ? 443 : 80),
+    path: target.pathname + target.search,
+    method: 'GET',
+    headers: requestHeaders,
+    agent: false,
+    ...(secure ? { rejectUnauthorized: handshake.rejectUnauthorized, ...(handshake.ca !== undefined ? { ca: handshake.ca } : {}) } : {}),
+  });
+
+  return new Promise<WebSocketConnection>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: WsgError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => {
+      fail(new HandshakeError('WSG_ERR_HANDSHAKE_TIMEOUT', `Opening handshake not finished within ${handshakeTimeout} ms`, 0));
+    }, handshakeTimeout);
+
+    request.on('error', (err) => fail(new IoError('WSG_ERR_IO', `Connection failed: ${err.message}`, undefined, { cause: err })));
+    request.on('response', (res: IncomingMessage) => {
+      res.resume();
+      fail(new HandshakeError('WSG_ERR_HANDSHAKE_STATUS', `Server answered ${res.statusCode} instead of 101`, res.statusCode ?? 0));
+    });
+    request.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (settled) {
+        socket.destroy();
+        return;
+      }
+      try {
+        const accept = res.headers['sec-websocket-accept'];
+        if (accept !== computeAcceptKey(key)) {
+          throw new HandshakeError('WSG_ERR_HANDSHAKE_ACCEPT', 'Invalid Sec-WebSocket-Accept header', res.statusCode ?? 101);
+        }
+        if (res.headers.upgrade?.toLowerCase() !== 'websocket') {
+          throw new HandshakeError('WSG_ERR_HANDSHAKE_UPGRADE', 'Missing Upgrade: websocket in the response', 101);
+        }
+        const conn = handshake.open(socket, head, res.headers, res.statusCode ?? 101);
         settled = true;
         clearTimeout(timer);
-        deflate?.cleanup();
-        request.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(() => {
-        fail(new HandshakeError('WSG_ERR_HANDSHAKE_TIMEOUT', `Opening handshake not finished within ${handshakeTimeout} ms`, 0));
-      }, handshakeTimeout);
-
-      request.on('error', (err) => fail(new IoError('WSG_ERR_IO', `Connection failed: ${err.message}`, undefined, { cause: err })));
-      request.on('response', (res: IncomingMessage) => {
-        res.resume();
-        fail(new HandshakeError('WSG_ERR_HANDSHAKE_STATUS', `Server answered ${res.statusCode} instead of 101`, res.statusCode ?? 0));
-      });
-      request.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
-        if (settled) {
-          socket.destroy();
-          return;
-        }
-        try {
-          const accept = res.headers['sec-websocket-accept'];
-          if (accept !== computeAcceptKey(key)) {
-            throw new HandshakeError('WSG_ERR_HANDSHAKE_ACCEPT', 'Invalid Sec-WebSocket-Accept header', res.statusCode ?? 101);
-          }
-          if (res.headers.upgrade?.toLowerCase() !== 'websocket') {
-            throw new HandshakeError('WSG_ERR_HANDSHAKE_UPGRADE', 'Missing Upgrade: websocket in the response', 101);
-          }
-          const agreed = checkAnswer(res.headers, protocols, deflate, res.statusCode ?? 101);
-          settled = true;
-          clearTimeout(timer);
-          resolve(WebSocketConnection.fromPartiallyRead(socket, head, { ...connectionOptions, role: 'client', ...agreed }));
-        } catch (error) {
-          socket.destroy();
-          fail(error instanceof WsgError ? error : new HandshakeError('WSG_ERR_HANDSHAKE_EXTENSION', String(error), 101, {}, { cause: error }));
-        }
-      });
-      request.end();
+        resolve(conn);
+      } catch (error) {
+        socket.destroy();
+        fail(error instanceof WsgError ? error : new HandshakeError('WSG_ERR_HANDSHAKE_EXTENSION', String(error), 101, {}, { cause: error }));
+      }
     });
-  }
-}
+    request.end();
+  });
+};

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { constants as http2Constants } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { CloseCode, MAX_CLOSE_REASON_BYTES, isValidWireCloseCode } from './close-codes.js';
 import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
@@ -59,7 +58,16 @@ export interface ConnectionInit extends ConnectionOptions {
   deflate?: PerMessageDeflate | null;
   /** Options already resolved once for many connections (a server's); the fields above are then ignored. */
   resolvedOptions?: ResolvedConnectionOptions;
+  /**
+   * How to drop this transport at once (terminate, close timeout). The engine knows no
+   * transport but a Duplex: the layer that made the socket hands in its abort (an HTTP/2
+   * stream is reset with CANCEL, RFC 8441 §5). @defaultValue `socket.destroy()`
+   */
+  abort?: TransportAbort;
 }
+
+/** Drops a transport at once, without a close handshake (a TCP reset, an RST_STREAM). */
+export type TransportAbort = (socket: Duplex) => void;
 
 /** @internal */
 export interface ConnectionOwner {
@@ -82,6 +90,10 @@ interface DeferredSend {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Reasons reading is stopped (WebSocketConnection.pausedBy bits). */
+const PAUSED_BY_APP = 1;
+const PAUSED_BY_QUEUE = 2;
+
 /**
  * One WebSocket connection over any Duplex (TCP, TLS, an HTTP/2 stream), in either role.
  *
@@ -98,6 +110,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   private readonly socket: Duplex;
   private readonly parser: FrameParser;
   private readonly deflate: PerMessageDeflate | null;
+  private readonly abort: TransportAbort | null;
   private _id: string | undefined;
   private _state: ConnectionState = 'open';
 
@@ -118,8 +131,14 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   private drainWaiters: Array<() => void> | null = null;
 
   // Reader.
+  // One consumer: receive() / for-await read the queue until a 'message' listener attaches;
+  // from then on messages are events, for good. Back-pressure is pause()/resume() for both.
+  private pushMode = false;
   private receiveQueue: ReceivedMessage[] | null = null;
   private receiveWaiters: Array<{ resolve: (m: ReceivedMessage) => void; reject: (e: Error) => void }> | null = null;
+  /** Who wants reading stopped: PAUSED_BY_APP (pause()) and/or PAUSED_BY_QUEUE (maxReceiveQueue waiting). */
+  private pausedBy = 0;
+  /** The socket and parser are stopped (pausedBy != 0, unless closing forced reading on). */
   private readPaused = false;
   /** Bytes read with the handshake, parsed once listeners had a chance to attach. */
   private pendingHead: Buffer | null = null;
@@ -162,6 +181,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.protocol = init.protocol ?? '';
     this.extensions = init.extensions ?? '';
     this.deflate = init.deflate ?? null;
+    this.abort = init.abort ?? null;
     this.socket = socket;
     this.parser = new FrameParser(
       {
@@ -185,10 +205,6 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
-    // An HTTP/2 stream: a peer's RST_STREAM plays the part of a TCP reset (RFC 8441 §5). Node
-    // keeps a NO_ERROR-reset stream with unread data open until read to its end, and reading
-    // stops when receive() falls behind or after a close frame, so destroy it on 'aborted'.
-    if ('rstCode' in socket) socket.once('aborted', socketOnAborted);
 
     if (this.options.idleTimeout > 0) {
       this.idleTimer = setTimeout(() => this.onIdleTimeout(), this.options.idleTimeout);
@@ -321,12 +337,17 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     return this.verdictAfterQueue();
   }
 
-  /** Returns null when the message may be queued, else the policy's answer. */
+  /**
+   * Returns null when the message may be queued, else the policy's answer. A send made while
+   * the queue is below maxSendQueue is admitted whole, whatever its size (the queue may
+   * overshoot by that one message, like a Writable's highWaterMark): a message larger than the
+   * limit can still be sent. At or over the limit, sendQueuePolicy decides.
+   */
   private admit(size: number): SendResult | null {
     if (this._state !== 'open') {
       throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', `Cannot send: the connection is ${this._state}`);
     }
-    if (this.bufferedAmount + size <= this.options.maxSendQueue) return null;
+    if (this.bufferedAmount < this.options.maxSendQueue) return null;
     switch (this.options.sendQueuePolicy) {
       case 'drop':
         return 'dropped';
@@ -338,7 +359,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
       default:
         throw new SendQueueFullError(
           'WSG_ERR_SEND_QUEUE_FULL',
-          `Send queue would exceed maxSendQueue (${this.options.maxSendQueue} bytes): ${this.bufferedAmount} queued, ${size} more`,
+          `Send queue at maxSendQueue (${this.options.maxSendQueue} bytes): ${this.bufferedAmount} queued, ${size} more refused`,
         );
     }
   }
@@ -501,15 +522,10 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.startClose(code, reasonBytes);
   }
 
-  /** Drops the transport: a TCP reset, or on an HTTP/2 stream RST_STREAM CANCEL (RFC 8441 §5). */
+  /** Drops the transport with the abort its layer handed in (default: destroy, a TCP reset). */
   private abortTransport(): void {
-    const stream = this.socket as Duplex & { close?: (code: number) => void };
-    // Http2Stream has close(code) and rstCode; net and TLS sockets have neither.
-    if (typeof stream.close === 'function' && 'rstCode' in stream && !this.socket.destroyed) {
-      stream.close(http2Constants.NGHTTP2_CANCEL);
-    } else {
-      this.socket.destroy();
-    }
+    if (this.abort !== null) this.abort(this.socket);
+    else this.socket.destroy();
   }
 
   /** Destroys the transport at once, without a close handshake. */
@@ -522,7 +538,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   private startClose(code: number, reasonBytes: Buffer): void {
     this._state = 'closing';
     this.stopTimers();
-    // The peer's close reply must be read even if the application stopped reading.
+    // The peer's close reply must be read even if the application stopped reading: messages
+    // before it are dropped while pausedBy holds (see onMessage).
     if (this.readPaused && !this.discardInput) {
       this.readPaused = false;
       this.socket.resume();
@@ -580,11 +597,15 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   // ---- reading (FrameParserSink) -------------------------------------------------------
 
-  /** A listener added for 'message' gets what queued before it (e.g. bytes that came with the handshake). */
+  /**
+   * The first 'message' listener makes messages events for the rest of the connection's life;
+   * it gets what queued before it (e.g. bytes that came with the handshake) first, in order.
+   */
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
     super.on(event, listener);
-    if (event === 'message' && this.receiveQueue !== null && this.receiveQueue.length > 0) {
-      process.nextTick(() => this.deliverQueuedToListeners());
+    if (event === 'message' && !this.pushMode) {
+      this.pushMode = true;
+      if (this.receiveQueue !== null && this.receiveQueue.length > 0) process.nextTick(deliverQueuedOnTick, this);
     }
     return this;
   }
@@ -618,7 +639,10 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   /** @internal */
   onMessage(data: Buffer, isText: boolean): void {
     if (this.closeFrameReceived) return;
-    if (this.listenerCount('message') > 0) {
+    if (this.pushMode && (this.receiveQueue === null || this.receiveQueue.length === 0)) {
+      // Paused yet reading: only while closing, to reach the peer's close reply. The
+      // application asked not to be fed, so what comes before the reply is dropped.
+      if (this.pausedBy !== 0) return;
       this.emit('message', isText ? data.toString('utf8') : data, !isText);
       return;
     }
@@ -632,7 +656,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     // Closing and nobody reading: drop, so the close reply behind this message gets through.
     if (this._state !== 'open' && queue.length >= this.options.maxReceiveQueue) return;
     queue.push(message);
-    if (queue.length >= this.options.maxReceiveQueue) this.pauseReading();
+    if (queue.length >= this.options.maxReceiveQueue) this.pauseFor(PAUSED_BY_QUEUE);
   }
 
   /** @internal */
@@ -691,15 +715,40 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     else if (!this.readPaused) this.socket.resume();
   }
 
-  private pauseReading(): void {
-    if (this.readPaused) return;
+  /**
+   * Stops taking messages: no 'message' event (and nothing new for receive()) until `resume()`.
+   * The socket stops being read, so back-pressure reaches the peer's TCP; what was read stays
+   * in the parser. While closing, reading goes on to find the peer's close reply, and data
+   * messages before it are dropped.
+   */
+  pause(): void {
+    this.pauseFor(PAUSED_BY_APP);
+  }
+
+  /** Takes messages again after `pause()`. */
+  resume(): void {
+    if ((this.pausedBy & PAUSED_BY_APP) === 0) return;
+    this.resumeFor(PAUSED_BY_APP);
+    // Messages queued before push mode began, and held by the pause, go out first.
+    if (this.pushMode && this.receiveQueue !== null && this.receiveQueue.length > 0) process.nextTick(deliverQueuedOnTick, this);
+  }
+
+  /** Whether `pause()` is in force. */
+  get isPaused(): boolean {
+    return (this.pausedBy & PAUSED_BY_APP) !== 0;
+  }
+
+  private pauseFor(reason: number): void {
+    this.pausedBy |= reason;
+    if (this.readPaused || this._state !== 'open') return;
     this.readPaused = true;
     this.parser.pause();
     this.socket.pause();
   }
 
-  private resumeReading(): void {
-    if (!this.readPaused || this.discardInput) return;
+  private resumeFor(reason: number): void {
+    this.pausedBy &= ~reason;
+    if (this.pausedBy !== 0 || !this.readPaused || this.discardInput) return;
     this.readPaused = false;
     this.socket.resume();
     this.inBatch = true;
@@ -711,14 +760,15 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.flush();
   }
 
-  private deliverQueuedToListeners(): void {
+  /** @internal Push mode began with messages queued: they go out first, in order. */
+  deliverQueued(): void {
     const queue = this.receiveQueue;
     if (queue === null) return;
-    while (queue.length > 0 && this.listenerCount('message') > 0) {
+    while (queue.length > 0 && (this.pausedBy & PAUSED_BY_APP) === 0) {
       const m = queue.shift()!;
       this.emit('message', m.data, m.isBinary);
     }
-    if (queue.length < this.options.maxReceiveQueue) this.resumeReading();
+    if (queue.length < this.options.maxReceiveQueue) this.resumeFor(PAUSED_BY_QUEUE);
   }
 
   /** Pull style: the next message. Rejects with `ConnectionClosedError` once closed. */
@@ -726,7 +776,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     const queue = this.receiveQueue;
     if (queue !== null && queue.length > 0) {
       const m = queue.shift()!;
-      if (queue.length < this.options.maxReceiveQueue) this.resumeReading();
+      if (queue.length < this.options.maxReceiveQueue) this.resumeFor(PAUSED_BY_QUEUE);
       return Promise.resolve(m);
     }
     if (this._state === 'closed' || this.closeFrameReceived) {
@@ -872,6 +922,10 @@ function truncateReason(message: string): Buffer {
   return bytes.subarray(0, end);
 }
 
+function deliverQueuedOnTick(connection: WebSocketConnection): void {
+  connection.deliverQueued();
+}
+
 function socketOnData(this: OwnedSocket, chunk: Buffer): void {
   this[kConnection].onSocketData(chunk);
 }
@@ -888,13 +942,6 @@ function socketOnDrain(this: OwnedSocket): void {
   this[kConnection].onSocketDrain();
 }
 
-function socketOnAborted(this: Duplex): void {
-  // Node is still inside its own close handling; destroy once it has finished.
-  process.nextTick(destroyTransport, this);
-}
-function destroyTransport(socket: Duplex): void {
-  if (!socket.destroyed) socket.destroy();
-}
 
 function flushOnTick(connection: WebSocketConnection): void {
   connection.flush();

@@ -58,8 +58,8 @@ function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
  * Runs one connection of one gateway: its mailbox (client messages and infos, one at a time,
  * in order), the commands handlers return, streams, errors, and the single `@OnClose`.
  *
- * Back-pressure: while `maxMailbox` client messages wait, the runner stops listening; the
- * engine then queues up to `maxReceiveQueue` more and pauses reading the socket.
+ * Back-pressure: while `maxMailbox` client messages wait, the runner pauses the engine, which
+ * stops reading the socket until the mailbox has room again.
  */
 export class ConnectionRunner implements ConnectionCore {
   readonly conn: WsConnection;
@@ -73,7 +73,8 @@ export class ConnectionRunner implements ConnectionCore {
   private busy: Promise<void> | null = null;
   private draining = false;
   private drainScheduled = false;
-  private listening = false;
+  /** The engine is paused because the mailbox is full. */
+  private holding = false;
   private closeCause: { cause: WsCloseCause; error?: unknown } | null = null;
   private streams: Set<Stream> | null = null;
   private ended = false;
@@ -84,8 +85,9 @@ export class ConnectionRunner implements ConnectionCore {
 
   /** @internal Called through the shared engine listener below (no closure per connection). */
   onEngineMessage(data: string | Buffer, isBinary: boolean): void {
+    if (this._state === 'closed') return;
     this.mailbox.push({ kind: 'message', data, isBinary });
-    if (this.mailbox.messageCount >= this.plan.options.maxMailbox) this.stopListening();
+    if (this.mailbox.messageCount >= this.plan.options.maxMailbox) this.holdReading();
     this.drainMailbox();
   }
 
@@ -243,7 +245,7 @@ export class ConnectionRunner implements ConnectionCore {
     engine.on('close', engineOnClose);
     this.context.hub.register(this.conn);
     if (this.plan.init !== null) this.mailbox.push({ kind: 'init' });
-    this.startListening();
+    engine.on('message', engineOnMessage);
     this.drainMailbox();
   }
 
@@ -260,16 +262,16 @@ export class ConnectionRunner implements ConnectionCore {
     return this.conn.closed;
   }
 
-  private startListening(): void {
-    if (this.listening) return;
-    this.listening = true;
-    this.engine!.on('message', engineOnMessage);
+  private holdReading(): void {
+    if (this.holding) return;
+    this.holding = true;
+    this.engine!.pause();
   }
 
-  private stopListening(): void {
-    if (!this.listening) return;
-    this.listening = false;
-    this.engine!.off('message', engineOnMessage);
+  private releaseReading(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.engine!.resume();
   }
 
   private closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
@@ -297,7 +299,6 @@ export class ConnectionRunner implements ConnectionCore {
 
   private finish(reason: WsCloseReason): void {
     this._state = 'closed';
-    this.stopListening();
     this.mailbox.clear();
     if (this.streams !== null) {
       for (const stream of this.streams) stream.cancel();
@@ -354,7 +355,7 @@ export class ConnectionRunner implements ConnectionCore {
     } finally {
       this.draining = false;
     }
-    if (!this.listening && this._state === 'open' && this.mailbox.messageCount < this.plan.options.maxMailbox) this.startListening();
+    if (this.holding && this._state === 'open' && this.mailbox.messageCount < this.plan.options.maxMailbox) this.releaseReading();
   }
 
   /** Handles one item; returns a promise (that never rejects) when it did not finish synchronously. */

@@ -18,11 +18,7 @@ import { WEBSOCKET_VERSION, negotiateDeflate, parseProtocolHeader, rejectUpgrade
 import type { PerMessageDeflateOptions } from '../frames/permessage-deflate.js';
 import { WebSocketConnection, type ConnectionOwner } from '../frames/websocket-connection.js';
 import { Http2Error, Http2HandshakeError, http2ErrorCodeFor } from './errors.js';
-
-/** RFC 8441 §4: the `:protocol` value that asks for a WebSocket. */
-export const WEBSOCKET_PROTOCOL = 'websocket';
-/** RFC 8441 §4 pseudo-header; node:http2 has the constant at run time but not in its types. */
-export const HTTP2_HEADER_PROTOCOL = ':protocol';
+import { HTTP2_HEADER_PROTOCOL, WEBSOCKET_PROTOCOL, webSocketStreamAbort } from './rfc8441.js';
 
 /** What a valid extended CONNECT offers; the accept hook decides from this. */
 export interface ExtendedConnectOffer {
@@ -297,6 +293,7 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
     }
     const conn = WebSocketConnection.fromPartiallyRead(stream, null, {
       role: 'server',
+      abort: webSocketStreamAbort(stream),
       resolvedOptions: options,
       protocol,
       extensions: deflate?.header ?? '',

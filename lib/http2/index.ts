@@ -1,11 +1,11 @@
 // The HTTP/2 layer's surface, for lib/index.ts to re-export.
-export { Http2ErrorCode, Http2Error, Http2HandshakeError, fromNodeHttp2Error } from './errors.js';
+export { Http2ErrorCode, Http2Error, Http2HandshakeError, H2ClientErrorCode, H2HandshakeError, fromNodeHttp2Error } from './errors.js';
+export { WEBSOCKET_PROTOCOL } from './rfc8441.js';
 export { RstCode, MAX_RST_CODE, rstCodeName, isValidRstCode } from './rst-codes.js';
 export {
   ExtendedConnectIntake,
   attachExtendedConnect,
   validateExtendedConnect,
-  WEBSOCKET_PROTOCOL,
   type ExtendedConnectAccept,
   type ExtendedConnectAcceptHook,
   type ExtendedConnectDecision,
@@ -37,3 +37,4 @@ export {
 export { PushedResponse, type PushClosed, type PushedResponseState } from './pushed-response.js';
 export { PushSendStream } from './push-send-stream.js';
 export { createSelfSignedCertificate, type SelfSignedCertificate, type SelfSignedCertificateOptions } from './self-signed-certificate.js';
+export { WsClient, type WsClientOptions } from './ws-client.js';

@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from '../frames/connection-options.js';
 import type { WsgError } from '../frames/errors.js';
-import { WsClient } from '../frames/websocket-client.js';
+import { WsClient } from '../http2/ws-client.js';
 import type { CloseInfo, ReceivedMessage, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
 import { TestClientError } from './errors.js';
 import type { TestingErrorCode } from './errors.js';

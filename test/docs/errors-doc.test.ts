@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { FrameErrorCode } from '../../lib/frames/errors.js';
-import { H2ClientErrorCode } from '../../lib/frames/h2-client-errors.js';
-import { Http2ErrorCode } from '../../lib/http2/errors.js';
+import { H2ClientErrorCode, Http2ErrorCode } from '../../lib/http2/errors.js';
 import { GatewayErrorCode } from '../../lib/gateway/errors.js';
 import { HubErrorCode } from '../../lib/hub/errors.js';
 import { TestingErrorCode } from '../../lib/testing/errors.js';
 
 const tables: Record<string, Record<string, string>> = {
-  frames: { ...FrameErrorCode, ...H2ClientErrorCode },
-  http2: Http2ErrorCode,
+  frames: FrameErrorCode,
+  http2: { ...Http2ErrorCode, ...H2ClientErrorCode },
   hub: HubErrorCode,
   gateway: GatewayErrorCode,
   testing: TestingErrorCode,

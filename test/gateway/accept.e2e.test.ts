@@ -30,7 +30,7 @@ import {
   type WsConnection,
   type WsUpgradeRequest,
 } from '../../lib/gateway/index.js';
-import { expectWsgError } from '../support/expect-wsg-error.js';
+import { expectCodeInText, expectWsgError } from '../support/expect-wsg-error.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { PLATFORMS, startApp, type StartedApp } from './support/nest-app.js';
 import { WsTestClient } from './support/ws-client.js';
@@ -231,6 +231,8 @@ describe.each(PLATFORMS)('accept phase on %s', (platform) => {
       DecidingGateway.last = null;
       expect(await WsTestClient.refused(started.url('/decide/bad-result'))).toMatchObject({ status: 500, body: 'Internal Server Error' });
       expect(logger.has('error', '[WSG_ERR_GATEWAY_ACCEPT_RESULT] DecidingGateway: the accept phase failed')).toBe(true);
+      // The refusal's own line: the last error logged.
+      expectCodeInText(logger.lines.filter((l) => l.level === 'error').at(-1)?.message, 'WSG_ERR_GATEWAY_ACCEPT_RESULT');
       const conn = DecidingGateway.last!;
       expect(await conn.closed).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied' });
       expect(conn.state).toBe('denied');
@@ -291,7 +293,7 @@ describe.each(PLATFORMS)('accept phase on %s', (platform) => {
     it('answers 403 to an Origin not listed', async () => {
       const refused = await WsTestClient.refused(started.url('/origins'), { origin: 'https://evil.example' });
       expect(refused.status).toBe(403);
-      expect(refused.body).toContain('WSG_ERR_GATEWAY_ORIGIN');
+      expectCodeInText(refused.body, 'WSG_ERR_GATEWAY_ORIGIN');
     });
 
     it('lets a request without Origin (not a browser) through', async () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll, beforeAll } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import { WsClient } from '../../lib/frames/websocket-client.js';
+import { WsClient } from '../../lib/http2/ws-client.js';
 import { CloseCode } from '../../lib/frames/close-codes.js';
 import { bootstrap } from '../../sample/01-echo/main.js';
 import { PLATFORMS } from './support/nest-app.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../lib/frames/close-codes.js';
-import { WsClient } from '../../lib/frames/websocket-client.js';
+import { WsClient } from '../../lib/http2/ws-client.js';
 import { OPENSSL, opensslBinary, requireBinary } from '../support/interop-binaries.js';
 import { FIXTURES_DIR, TLS_CERT } from './support/tls-fixture.js';
 

@@ -3,7 +3,7 @@ import { get as httpsGet } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../lib/frames/close-codes.js';
-import { WsClient, type WsClientOptions } from '../../lib/frames/websocket-client.js';
+import { WsClient, type WsClientOptions } from '../../lib/http2/ws-client.js';
 import type { WebSocketConnection } from '../../lib/frames/websocket-connection.js';
 import { Http2WsServer, type Http2WsConnectionInfo, type Http2WsServerOptions } from '../../lib/http2/http2-ws-server.js';
 import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';

@@ -3,7 +3,7 @@ import { createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { expect, it } from '@jest/globals';
-import { WsClient } from '../../lib/frames/websocket-client.js';
+import { WsClient } from '../../lib/http2/ws-client.js';
 import { ExtendedConnectIntake } from '../../lib/http2/extended-connect.js';
 import { createSelfSignedCertificate } from '../../lib/http2/self-signed-certificate.js';
 import { expectRejectsWsgError } from '../support/expect-wsg-error.js';

@@ -110,15 +110,18 @@ describe('hub broadcast over real engine connections', () => {
     expect(clients[0]!.isOpen).toBe(true);
   });
 
-  it("counts a connection over maxSendQueue as dropped (policy 'error') and one past the low-water mark as queued", async () => {
+  it("counts a member whose queue is at maxSendQueue as dropped (policy 'error'); one below it is admitted whole and counted queued", async () => {
     const { hub } = await roomOf(4, { maxSendQueue: 1024, sendLowWaterMark: 256 });
-    expect(hub.to('room').send('x'.repeat(2000))).toEqual({ delivered: 0, queued: 0, dropped: 4 });
-    expect(hub.to('room').send('y'.repeat(600))).toEqual({ delivered: 0, queued: 4, dropped: 0 });
+    // Below the limit, a message larger than it is admitted whole (the queue overshoots).
+    expect(hub.to('room').send('x'.repeat(2000))).toEqual({ delivered: 0, queued: 4, dropped: 0 });
+    // Now over the limit on every member: the next broadcast is refused and counted.
+    expect(hub.to('room').send('y'.repeat(10))).toEqual({ delivered: 0, queued: 0, dropped: 4 });
   });
 
-  it("counts a connection over maxSendQueue as dropped under policy 'drop'", async () => {
+  it("counts a member whose queue is at maxSendQueue as dropped under policy 'drop'", async () => {
     const { hub } = await roomOf(3, { maxSendQueue: 1024, sendLowWaterMark: 256, sendQueuePolicy: 'drop' });
-    expect(hub.to('room').send(new Uint8Array(4096))).toEqual({ delivered: 0, queued: 0, dropped: 3 });
+    expect(hub.to('room').send(new Uint8Array(4096))).toEqual({ delivered: 0, queued: 3, dropped: 0 });
+    expect(hub.to('room').send(new Uint8Array(1))).toEqual({ delivered: 0, queued: 0, dropped: 3 });
   });
 
   it('hub.close() closes every member with 1001', async () => {

@@ -1,8 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
@@ -14,37 +12,8 @@ import { CONNECTION_OPTION_KEYS } from '../../lib/frames/connection-options.js';
 import { Opcode } from '../../lib/frames/opcodes.js';
 import { EventQueue, queueEvents } from '../support/interop-event-queue.js';
 import { RawPeer } from '../support/raw-peer.js';
+import { CLI, ROOT, ensureBuilt } from '../support/built-cli.js';
 import { noiseBytes } from '../support/interop-payloads.js';
-
-const ROOT = process.cwd();
-const CLI = join(ROOT, 'dist/bin/wsgate.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The CLI runs from dist: rebuild when dist is missing or older than bin/ or lib/frames/.
- * tsc still emits when an unrelated layer has type errors, so success is "the file is fresh".
- */
-function ensureBuilt(): void {
-  const sources = Math.max(newestSource(join(ROOT, 'bin')), newestSource(join(ROOT, 'lib/frames')), statSync(join(ROOT, 'lib/index.ts')).mtimeMs);
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= sources) return;
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (!existsSync(CLI) || statSync(CLI).mtimeMs < sources) {
-    throw new Error(`tsc -p tsconfig.build.json did not produce a fresh ${CLI}:\n${build.stdout}${build.stderr}`);
-  }
-}
 
 const children = new Set<ChildProcess>();
 
@@ -542,18 +511,18 @@ describe('wsgate echo: every engine limit is a flag (README "npx wsgate echo --h
     await once(lax.child, 'exit');
   });
 
-  it("--max-send-queue N --send-queue-policy close: a client that does not read is closed 1013", async () => {
-    const { child, url } = await startEcho(['--max-send-queue', '65536', '--send-queue-policy', 'close']);
-    const peer = await rawPeerTo(url);
-    peer.pause();
-    // 16 MiB of echoes: more than loopback socket buffers hold, so the echo's queue passes 64 KiB.
-    const chunk = peer.frame(Opcode.Binary, Buffer.alloc(32 * 1024));
-    for (let i = 0; i < 512 && !peer.isTcpClosed; i++) await peer.write(chunk);
-    peer.resume();
-    expect(await closeCodeWithin(peer, 10_000)).toBe(CloseCode.TryAgainLater);
-    peer.destroy();
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+  // The echo never meets its send-queue policy (it pauses reading while its queue is over the
+  // low-water mark), so these flags show that they reach the engine through its validation.
+  it('--max-send-queue and --send-low-water-mark reach the engine: a low-water mark over the queue limit is refused at start', async () => {
+    const refused = await runToExit(['echo', '--port', '0', '--max-send-queue', '1000', '--send-low-water-mark', '1001']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('wsgate: Option sendLowWaterMark (1001) must not exceed maxSendQueue (1000)\n');
+  });
+
+  it('--send-queue-policy reaches the engine: an unknown policy is refused at start', async () => {
+    const refused = await runToExit(['echo', '--port', '0', '--send-queue-policy', 'bogus']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe("wsgate: Option sendQueuePolicy must be 'error', 'drop' or 'close', got bogus\n");
   });
 });
 

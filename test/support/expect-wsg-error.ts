@@ -45,3 +45,14 @@ export function expectThrowsWsgError(fn: () => unknown, code: `WSG_ERR_${string}
   expect(returned).toBe(false);
   return expectWsgError(caught, code, closeCode);
 }
+
+/**
+ * For codes that reach the user as words, not as an error object: an HTTP refusal's body or a
+ * log line. Asserts that `text` begins with, or holds, `[code]` as wsgate writes it, then records
+ * the code (it closes nothing) in the error ledger.
+ */
+export function expectCodeInText(text: string | undefined, code: `WSG_ERR_${string}`): void {
+  expect(text).toEqual(expect.stringContaining(`[${code}]`));
+  const dir = process.env.WSGATE_ERROR_LEDGER;
+  if (dir !== undefined && dir !== '') appendFileSync(join(dir, `codes-${process.pid}`), `${code} none\n`);
+}

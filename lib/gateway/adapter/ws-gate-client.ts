@@ -294,14 +294,14 @@ export class WsGateClient extends EventEmitter {
   }
 
   /**
-   * @internal Stops (or resumes) taking messages from the engine, which then queues up to
-   * `maxReceiveQueue` and stops reading the socket: back-pressure reaches the client's TCP.
+   * @internal Stops (or resumes) taking messages from the engine, which stops reading the
+   * socket: back-pressure reaches the client's TCP.
    */
   holdReading(hold: boolean): void {
     if (hold === !this.reading || this.info !== null) return;
     this.reading = !hold;
-    if (hold) this.connection.off('message', engineOnMessage);
-    else this.connection.on('message', engineOnMessage);
+    if (hold) this.connection.pause();
+    else this.connection.resume();
   }
 
   /** @internal */

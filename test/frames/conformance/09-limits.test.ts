@@ -262,16 +262,19 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
     await expectCleanClose(peer, side);
   });
 
-  it("'error': throws SendQueueFullError WSG_ERR_SEND_QUEUE_FULL for a message that no longer fits, and stays open", async () => {
+  it("'error': admits a send made below maxSendQueue whole (overshooting by it); throws SendQueueFullError WSG_ERR_SEND_QUEUE_FULL for a send made at it, and stays open", async () => {
     const h = await start({ maxSendQueue: 64 * KiB, sendLowWaterMark: 0 });
     const { peer, side } = await h.connect();
     side.conn.sendBytes(patterned(64 * KiB - 1000));
-    // Queued now: 64536 - 1000 + 4 bytes; 1000 more do not fit with their header.
-    // Under 'error' nothing is closed, so the error carries no closeCode.
-    const thrown = expectThrowsWsgError(() => side.conn.sendBytes(patterned(1000)), 'WSG_ERR_SEND_QUEUE_FULL');
+    // Queued now: 64 KiB - 996 bytes, under the limit: 1000 more are admitted whole.
+    expect(side.conn.sendBytes(patterned(1000))).toBe('queued');
+    expect(side.conn.bufferedAmount).toBe(64 * KiB - 996 + 1004);
+    // Over the limit now. Under 'error' nothing is closed, so the error carries no closeCode.
+    const thrown = expectThrowsWsgError(() => side.conn.sendBytes(patterned(1)), 'WSG_ERR_SEND_QUEUE_FULL');
     expect(thrown).toBeInstanceOf(SendQueueFullError);
     expect(side.conn.isOpen).toBe(true);
     expect((await peer.nextMessage()).payload.length).toBe(64 * KiB - 1000);
+    expect((await peer.nextMessage()).payload.length).toBe(1000);
     await expectCleanClose(peer, side);
   });
 
@@ -282,7 +285,9 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
     const { accepted, last } = await fillSendQueue(side, 16 * KiB, (r) => r instanceof Error);
     expect(last).toBeInstanceOf(SendQueueFullError);
     expectWsgError(last, 'WSG_ERR_SEND_QUEUE_FULL');
-    expect(side.conn.bufferedAmount).toBeLessThanOrEqual(256 * KiB);
+    // At most one admitted message past the limit (16 KiB + its 4-byte header).
+    expect(side.conn.bufferedAmount).toBeGreaterThanOrEqual(256 * KiB);
+    expect(side.conn.bufferedAmount).toBeLessThan(256 * KiB + 16 * KiB + 4);
     expect(side.conn.isOpen).toBe(true);
     peer.resume();
     await receiveAll(peer, accepted, 16 * KiB);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Opcode } from '../../../lib/frames/opcodes.js';
-import { WsClient } from '../../../lib/frames/websocket-client.js';
+import { WsClient } from '../../../lib/http2/ws-client.js';
 import type { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
 import { RawServer, type RawPeer } from '../../support/raw-peer.js';
 import { EchoHarness, expectCleanClose, patterned } from './echo-harness.js';

@@ -4,7 +4,7 @@ import { CloseCode } from '../../../lib/frames/close-codes.js';
 import { HandshakeError, InvalidUtf8Error, IoError, ProtocolError, type WsgError } from '../../../lib/frames/errors.js';
 import { encodeFrame } from '../../../lib/frames/frame-encoder.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
-import { WsClient, type WsClientOptions } from '../../../lib/frames/websocket-client.js';
+import { WsClient, type WsClientOptions } from '../../../lib/http2/ws-client.js';
 import type { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
 import { RawInflater, compressMessage, inflateMessage } from '../../support/raw-deflate.js';
 import { RawServer, closePayload, type HttpRequestHead, type RawHandshakeAnswer, type RawPeer } from '../../support/raw-peer.js';

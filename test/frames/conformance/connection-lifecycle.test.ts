@@ -212,8 +212,10 @@ describe('limit maxReceiveQueue and the closing handshake', () => {
     await peer.write(Buffer.concat([peer.frame(Opcode.Text, 'm1'), peer.frame(Opcode.Text, 'm2')]));
     await arrived;
     expect(side.conn.transport.isPaused()).toBe(true);
-    // Over maxSendQueue under the 'close' policy: the engine fails the connection with 1013.
-    expect(side.conn.sendBytes(patterned(2048))).toBe('dropped');
+    // A send below maxSendQueue is admitted whole; the next one, over it under the 'close'
+    // policy, fails the connection with 1013.
+    expect(side.conn.sendBytes(patterned(2048))).toBe('queued');
+    expect(side.conn.sendBytes(patterned(1))).toBe('dropped');
     expect((await peer.closeFrame()).code).toBe(CloseCode.TryAgainLater);
     await peer.sendClose(CloseCode.TryAgainLater);
     peer.end();

@@ -108,16 +108,29 @@ describe('documented defaults', () => {
   });
 
   describe("maxSendQueue: 16 MiB, sendQueuePolicy: 'error'", () => {
-    it('throws SendQueueFullError WSG_ERR_SEND_QUEUE_FULL (no close) for a frame of 16 MiB + 1, then accepts one of exactly 16 MiB', async () => {
+    it('admits a send while under 16 MiB queued; at exactly 16 MiB queued, throws SendQueueFullError WSG_ERR_SEND_QUEUE_FULL (no close)', async () => {
       const h = await start({ maxMessageSize: 32 * MiB });
       const { side } = await h.connect();
       expect(side.conn.bufferedAmount).toBe(0);
-      // A payload over 64 KiB has a 10-byte header (64-bit length).
-      const error = expectThrowsWsgError(() => side.conn.sendBytes(Buffer.alloc(16 * MiB - 10 + 1)), 'WSG_ERR_SEND_QUEUE_FULL');
+      // A payload over 64 KiB has a 10-byte header (64-bit length). Frames leave on the next
+      // tick, so sends in one tick see each other in bufferedAmount.
+      expect(side.conn.sendBytes(Buffer.alloc(16 * MiB - 10 - 1))).toBe('queued');
+      expect(side.conn.bufferedAmount).toBe(16 * MiB - 1);
+      // 1 byte under the limit: admitted whole, overshooting by that message.
+      expect(side.conn.sendBytes(Buffer.alloc(16))).toBe('queued');
+      expect(side.conn.bufferedAmount).toBe(16 * MiB - 1 + 18);
+      const error = expectThrowsWsgError(() => side.conn.sendBytes(Buffer.alloc(1)), 'WSG_ERR_SEND_QUEUE_FULL');
       expect(error).toBeInstanceOf(SendQueueFullError);
       expect(side.conn.isOpen).toBe(true);
+    });
+
+    it('refuses the next send at exactly 16 MiB queued, not at 16 MiB - 1', async () => {
+      const h = await start({ maxMessageSize: 32 * MiB });
+      const { side } = await h.connect();
       expect(side.conn.sendBytes(Buffer.alloc(16 * MiB - 10))).toBe('queued');
       expect(side.conn.bufferedAmount).toBe(16 * MiB);
+      expectThrowsWsgError(() => side.conn.sendBytes(Buffer.alloc(1)), 'WSG_ERR_SEND_QUEUE_FULL');
+      expect(side.conn.isOpen).toBe(true);
     });
   });
 

@@ -7,7 +7,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import WebSocket from 'ws';
-import { WsClient } from '../../../lib/frames/websocket-client.js';
+import { WsClient } from '../../../lib/http2/ws-client.js';
 import { WsGateAdapter, WsGateModule, WsGatePush, WsGatewayRegistry, type WsGateClient } from '../../../lib/gateway/index.js';
 import { killChildren, runPythonH2 } from '../../http2/support/h2-binaries.js';
 import { expectWsgError } from '../../support/expect-wsg-error.js';

@@ -4,14 +4,14 @@ import { request } from 'node:http';
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import WebSocket from 'ws';
 import { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
-import { WsClient } from '../../../lib/frames/websocket-client.js';
+import { WsClient } from '../../../lib/http2/ws-client.js';
 import type { PushLoader } from '../../../lib/http2/push-service.js';
 import { RstCode } from '../../../lib/http2/rst-codes.js';
 import { killChildren, run, runPythonH2 } from '../../http2/support/h2-binaries.js';
 import { closeSession, connectHeaders, rawSession } from '../../http2/support/h2-test-server.js';
 import { clientSession, fetchWithPushes } from '../../http2/support/push-test-server.js';
 import { TLS_CERT } from '../../http2/support/tls-fixture.js';
-import { expectWsgError } from '../../support/expect-wsg-error.js';
+import { expectCodeInText, expectWsgError } from '../../support/expect-wsg-error.js';
 import { CURL, curlHttp2, pythonH2, requireBinary } from '../../support/interop-binaries.js';
 import { startH2App, type H2App } from './support/h2-apps.js';
 import { LogCapture } from './support/log-capture.js';
@@ -168,6 +168,7 @@ describe('the push() command when it cannot push', () => {
         message: '[WSG_ERR_GATEWAY_PUSH_FAILED] BadPushGateway: push(/bad.txt) failed (WSG_ERR_H2_INVALID_HEADERS)',
         context: 'WsGatePush',
       });
+      expectCodeInText(line.message, 'WSG_ERR_GATEWAY_PUSH_FAILED');
       // The PUSH_PROMISE went out before Node refused the response headers: it is reset CANCEL.
       expect(pushes.map((p) => p.path)).toEqual(['/bad.txt']);
       expect(await pushes[0]!.closed).toEqual({ status: null, body: '', rstCode: RstCode.Cancel });

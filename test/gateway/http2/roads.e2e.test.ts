@@ -3,7 +3,7 @@ import { connect as h2connect } from 'node:http2';
 import { UseGuards } from '@nestjs/common';
 import WebSocket from 'ws';
 import type { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
-import { WsClient } from '../../../lib/frames/websocket-client.js';
+import { WsClient } from '../../../lib/http2/ws-client.js';
 import {
   accept,
   close,

@@ -7,43 +7,26 @@ import {
   type OutgoingHttpHeaders,
   type Settings,
 } from 'node:http2';
-import { HandshakeError, InvalidArgumentError, IoError, WsgError } from './errors.js';
-import { H2HandshakeError } from './h2-client-errors.js';
-import type { WebSocketConnection } from './websocket-connection.js';
-
-/** RFC 8441 §4: the `:protocol` value that asks for a WebSocket. */
-const WEBSOCKET_PROTOCOL = 'websocket';
-/** RFC 8441 §4 pseudo-header; node:http2 has the constant at run time but not in its types. */
-const HTTP2_HEADER_PROTOCOL = ':protocol';
+import { HandshakeError, InvalidArgumentError, IoError, WsgError } from '../frames/errors.js';
+import type { ClientRoad } from '../frames/websocket-client.js';
+import type { WebSocketConnection } from '../frames/websocket-connection.js';
+import { H2HandshakeError } from './errors.js';
+import { HTTP2_HEADER_PROTOCOL, WEBSOCKET_PROTOCOL, webSocketStreamAbort } from './rfc8441.js';
 
 /** Headers HTTP/2 forbids (RFC 9113 §8.2.2) or carries as pseudo-headers; dropped from user headers. */
 const HOP_BY_HOP = new Set(['connection', 'upgrade', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'host', 'sec-websocket-key']);
 
-export interface H2DialOptions {
-  /** ms from dialling until the server's answer. */
-  handshakeTimeout: number;
-  rejectUnauthorized: boolean;
-  ca?: string | Buffer | Array<string | Buffer>;
-}
-
 /**
- * Takes the CONNECT stream once the server answered 200 and returns the open connection;
- * throws `HandshakeError` when the answer is not acceptable.
+ * The client road over HTTP/2 (RFC 8441): opens a session to the URL's origin (h2 over TLS for
+ * wss:, prior-knowledge h2c for ws:), waits for the server's SETTINGS and checks
+ * ENABLE_CONNECT_PROTOCOL before sending anything (§3), sends the extended CONNECT and opens
+ * the connection on a 200's stream. No key, no Upgrade: the 200 is the whole answer. The
+ * session is closed when the connection closes.
  */
-export type H2OpenConnection = (stream: ClientHttp2Stream, responseHeaders: IncomingHttpHeaders) => WebSocketConnection;
-
-/**
- * The client road over HTTP/2: opens a session to the URL's origin (h2 over TLS for wss:,
- * prior-knowledge h2c for ws:), waits for the server's SETTINGS and checks
- * ENABLE_CONNECT_PROTOCOL before sending anything (RFC 8441 §3), sends the extended CONNECT
- * and hands a 200's stream to `open`. The session is closed when the connection closes.
- */
-export function dialExtendedConnect(
-  url: URL,
-  webSocketHeaders: Readonly<Record<string, string>>,
-  options: H2DialOptions,
-  open: H2OpenConnection,
-): Promise<WebSocketConnection> {
+export const dialExtendedConnect: ClientRoad = (handshake) => {
+  const url = handshake.target;
+  const webSocketHeaders = handshake.headers;
+  const options = handshake;
   const secure = url.protocol === 'wss:';
   const requestHeaders: OutgoingHttpHeaders = {
     [h2.HTTP2_HEADER_METHOD]: h2.HTTP2_METHOD_CONNECT,
@@ -135,7 +118,7 @@ export function dialExtendedConnect(
         }
         let conn: WebSocketConnection;
         try {
-          conn = open(request, headers);
+          conn = handshake.open(request, null, headers, status, webSocketStreamAbort(request));
         } catch (error) {
           fail(error instanceof WsgError ? error : new HandshakeError('WSG_ERR_HANDSHAKE_EXTENSION', String(error), status, {}, { cause: error }));
           return;
@@ -150,4 +133,4 @@ export function dialExtendedConnect(
       });
     });
   });
-}
+};

@@ -1,0 +1,95 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ensureBuilt } from './support/built-cli.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const REGISTER = fileURLToPath(new URL('./support/module-trace-register.mjs', import.meta.url));
+const traceDir = mkdtempSync(join(tmpdir(), 'wsgate-module-trace-'));
+let traces = 0;
+
+beforeAll(() => ensureBuilt(), 120_000);
+afterAll(() => rmSync(traceDir, { recursive: true, force: true }));
+
+/** Every module URL a Node process resolved while running `args`, traced by module hooks. */
+function tracedRun(args: string[]): { modules: string[]; stdout: string; status: number | null } {
+  const trace = join(traceDir, `trace-${traces++}.txt`);
+  const run = spawnSync(process.execPath, ['--import', REGISTER, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, WSGATE_MODULE_TRACE: trace },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  let modules: string[] = [];
+  try {
+    modules = readFileSync(trace, 'utf8').split('\n').filter((line) => line !== '');
+  } catch {
+    modules = [];
+  }
+  return { modules, stdout: run.stdout, status: run.status };
+}
+
+const FRAMEWORK = /\/node_modules\/(@nestjs\/|rxjs\/|reflect-metadata\/)/;
+
+describe("the 'wsgate/engine' entry", () => {
+  it('loads the engine and both roads, and nothing of @nestjs/*, rxjs or reflect-metadata', () => {
+    const run = tracedRun([
+      '--input-type=module',
+      '-e',
+      "const e = await import('wsgate/engine'); console.log(JSON.stringify([typeof e.WsServer, typeof e.WsClient, typeof e.Http2WsServer, typeof e.WsHub]));",
+    ]);
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(['function', 'function', 'function', 'undefined']);
+    expect(run.modules.some((url) => url.endsWith('/dist/lib/engine.js'))).toBe(true);
+    expect(run.modules.filter((url) => FRAMEWORK.test(url))).toEqual([]);
+  });
+
+  it("is what 'wsgate' loads Nest beside: the full entry does load @nestjs/* (the trace sees it)", () => {
+    const run = tracedRun(['--input-type=module', '-e', "await import('wsgate'); console.log('ok');"]);
+    expect(run.status).toBe(0);
+    expect(run.modules.some((url) => url.includes('/node_modules/@nestjs/'))).toBe(true);
+  });
+});
+
+describe('lib/frames stands alone', () => {
+  it('imports no node:http2 (the HTTP/2 roads live in lib/http2)', () => {
+    const run = tracedRun(['--input-type=module', '-e', "await import('./dist/lib/frames/index.js'); console.log('ok');"]);
+    expect(run.status).toBe(0);
+    expect(run.modules.some((url) => url.endsWith('/dist/lib/frames/index.js'))).toBe(true);
+    expect(run.modules.filter((url) => url === 'node:http2' || url.includes('/dist/lib/http2/') || url.includes('/dist/lib/gateway/'))).toEqual([]);
+  });
+});
+
+describe('wsgate echo', () => {
+  it('serves from the engine entry alone: no @nestjs/*, rxjs or reflect-metadata file is opened', async () => {
+    const trace = join(traceDir, 'echo-trace.txt');
+    const child = spawn(process.execPath, ['--import', REGISTER, 'dist/bin/wsgate.js', 'echo', '--port', '0'], {
+      cwd: ROOT,
+      env: { ...process.env, WSGATE_MODULE_TRACE: trace },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 10_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        const match = /ws:\/\/[^\s]+/.exec(out);
+        if (match !== null) {
+          clearTimeout(timer);
+          resolve(match[0]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`echo exited ${code}: ${out}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
+    const modules = readFileSync(trace, 'utf8').split('\n').filter((line) => line !== '');
+    expect(modules.some((m) => m.endsWith('/dist/lib/engine.js'))).toBe(true);
+    expect(modules.filter((m) => FRAMEWORK.test(m))).toEqual([]);
+  });
+});
