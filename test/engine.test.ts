@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,4 +92,40 @@ describe('wsgate echo', () => {
     expect(modules.some((m) => m.endsWith('/dist/lib/engine.js'))).toBe(true);
     expect(modules.filter((m) => FRAMEWORK.test(m))).toEqual([]);
   });
+});
+
+describe('the published types (dist/**/*.d.ts)', () => {
+  it("keep the connection's parser and socket hooks out of WebSocketConnection's public surface", () => {
+    const dts = readFileSync(join(ROOT, 'dist/lib/frames/websocket-connection.d.ts'), 'utf8');
+    const declared = dts.slice(dts.indexOf('export declare class WebSocketConnection'));
+    const publicMembers = [...declared.matchAll(/^ {4}(?!private )(?:get |static |readonly )*([A-Za-z_]\w*)[(:<?]/gm)].map((m) => m[1]);
+    for (const hook of ['onSocketData', 'onMessage', 'onPing', 'onPong', 'onClose', 'onParseError', 'onWaiting', 'flush', 'failWith', 'setOwner', 'deliverQueued', 'onSocketClose']) {
+      expect([hook, publicMembers.includes(hook)]).toEqual([hook, false]);
+    }
+    for (const api of ['send', 'close', 'terminate', 'pause', 'resume', 'receive', 'drain', 'ping']) {
+      expect([api, publicMembers.includes(api)]).toEqual([api, true]);
+    }
+  });
+
+  it('type-check for a strict consumer that does not skip library checks', () => {
+    // In the package root, so 'wsgate' resolves to this package (self-reference).
+    const local = join(ROOT, `.dts-consumer-${process.pid}.ts`);
+    writeFileSync(
+      local,
+      "import { WsServer, WsClient, WebSocketConnection } from 'wsgate/engine';\nimport { WsGateModule, WsHub } from 'wsgate';\nimport { connectTestClient } from 'wsgate/testing';\nexport const all = [WsServer, WsClient, WebSocketConnection, WsGateModule, WsHub, connectTestClient];\n",
+    );
+    try {
+      const run = spawnSync(
+        process.execPath,
+        [join(ROOT, 'node_modules/typescript/bin/tsc'), '--ignoreConfig', '--noEmit', '--skipLibCheck', 'false', '--strict', '--module', 'nodenext',
+          '--moduleResolution', 'nodenext', '--target', 'es2023', '--types', 'node', '--experimentalDecorators', local],
+        { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+      );
+      // Errors inside third-party typings (Nest, rxjs) are theirs; ours must be none.
+      const ours = run.stdout.split('\n').filter((line) => line.startsWith('dist/') || line.includes('.dts-consumer-'));
+      expect(ours).toEqual([]);
+    } finally {
+      rmSync(local, { force: true });
+    }
+  }, 60_000);
 });

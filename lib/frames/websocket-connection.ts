@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { CloseCode, MAX_CLOSE_REASON_BYTES, isValidWireCloseCode } from './close-codes.js';
+import { CloseHandshake, type CloseInfo } from './connection/close-handshake.js';
+import { FrameWriter, type SendResult } from './connection/frame-writer.js';
+import { Heartbeat } from './connection/heartbeat.js';
+import { InboundQueue, type ReceivedMessage } from './connection/inbound-queue.js';
 import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import {
   AlreadyClosedError,
@@ -9,44 +13,21 @@ import {
   ConnectionClosedError,
   InvalidArgumentError,
   IoError,
-  SendQueueFullError,
   TimeoutError,
   WsgError,
 } from './errors.js';
-import { FIN_BIT, RSV1_BIT, encodeFrameBytes, headerSize, writeHeader } from './frame-encoder.js';
-import { FrameParser, type FrameParserSink } from './frame-parser.js';
-import { nextMaskKey } from './mask-key-source.js';
-import { applyMask } from './mask.js';
+import { FrameParser } from './frame-parser.js';
 import { Opcode } from './opcodes.js';
 import type { PerMessageDeflate } from './permessage-deflate.js';
-import { PreparedMessage } from './prepared-message.js';
+import type { PreparedMessage } from './prepared-message.js';
 
 export { PreparedMessage, encodeOnce } from './prepared-message.js';
+export type { SendResult } from './connection/frame-writer.js';
+export type { CloseInfo } from './connection/close-handshake.js';
+export type { ReceivedMessage } from './connection/inbound-queue.js';
 
 /** `pending` (before the handshake completes) is used by layers above; the engine starts `open`. */
 export type ConnectionState = 'pending' | 'open' | 'closing' | 'closed';
-
-/**
- * What `send()` did: `ok` — queued and the send queue is below `sendLowWaterMark`;
- * `queued` — accepted, but back-pressure is building (await `drain()`);
- * `dropped` — not sent, because the queue is full under the `drop` or `close` policy.
- */
-export type SendResult = 'ok' | 'queued' | 'dropped';
-
-/** How a connection ended. `code` 1006 means TCP went away without a close frame. */
-export interface CloseInfo {
-  code: number;
-  reason: string;
-  /** Both close frames were exchanged (RFC 6455 §7.1.4). */
-  wasClean: boolean;
-  /** Why the engine closed, when it did so because of an error or timeout. */
-  error?: WsgError;
-}
-
-export interface ReceivedMessage {
-  data: string | Buffer;
-  isBinary: boolean;
-}
 
 export interface ConnectionInit extends ConnectionOptions {
   role: 'server' | 'client';
@@ -69,24 +50,13 @@ export interface ConnectionInit extends ConnectionOptions {
 /** Drops a transport at once, without a close handshake (a TCP reset, an RST_STREAM). */
 export type TransportAbort = (socket: Duplex) => void;
 
-/** @internal */
+/** A server that tracks its connections: told once, when one closes. */
 export interface ConnectionOwner {
   release(connection: WebSocketConnection): void;
 }
 
 const kConnection = Symbol('wsgate.connection');
 type OwnedSocket = Duplex & { [kConnection]: WebSocketConnection };
-
-/** Payloads up to this size are copied next to their header: one buffer, one write. */
-const COPY_PAYLOAD_BYTES = 16 * 1024;
-/** A flush of several frames up to this size is joined into one buffer instead of writev. */
-const JOIN_WRITE_BYTES = 64 * 1024;
-
-interface DeferredSend {
-  opcode: number;
-  payload: Buffer;
-  compress: boolean;
-}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -95,13 +65,17 @@ const PAUSED_BY_APP = 1;
 const PAUSED_BY_QUEUE = 2;
 
 /**
- * One WebSocket connection over any Duplex (TCP, TLS, an HTTP/2 stream), in either role.
+ * One WebSocket connection over any Duplex (TCP, TLS, an HTTP/2 stream), in either role: a
+ * coordinator over focused parts — the parser (lib/frames/frame-parser.ts), the writer
+ * (connection/frame-writer.ts), the closing handshake (connection/close-handshake.ts), the
+ * timers (connection/heartbeat.ts) and the pull queue (connection/inbound-queue.ts). The
+ * last three are made only when a connection needs them.
  *
- * Reading: an incremental parser; text is delivered decoded. Writing: frames queued in one
- * tick go out in one socket write; pings and pongs jump the data queue; `send()` reports
+ * Reading: text is delivered decoded; one consumer (receive() until a 'message' listener
+ * attaches, events after); back-pressure is pause()/resume(). Writing: `send()` reports
  * back-pressure synchronously. Closing follows RFC 6455 §7 with a `closeTimeout`.
  */
-export class WebSocketConnection extends EventEmitter implements FrameParserSink {
+export class WebSocketConnection extends EventEmitter {
   readonly role: 'server' | 'client';
   readonly protocol: string;
   readonly extensions: string;
@@ -109,33 +83,16 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   private readonly socket: Duplex;
   private readonly parser: FrameParser;
+  private readonly writer: FrameWriter;
   private readonly deflate: PerMessageDeflate | null;
   private readonly abort: TransportAbort | null;
   private _id: string | undefined;
   private _state: ConnectionState = 'open';
 
-  // Writer.
-  private controlOut: Buffer[] | null = null;
-  private dataOut: Buffer[] = [];
-  /** Bytes in controlOut + dataOut. */
-  private outBytes = 0;
-  /** Bytes of messages waiting behind a compression (uncompressed size). */
-  private deferredBytes = 0;
-  /** End the transport once the queue is written (close handshake done, or connection failed). */
-  private endAfterFlush = false;
-  private flushScheduled = false;
-  private inBatch = false;
-  private deferred: DeferredSend[] | null = null;
-  private compressing = false;
-  private pendingPongs = 0;
-  private drainWaiters: Array<() => void> | null = null;
-
-  // Reader.
-  // One consumer: receive() / for-await read the queue until a 'message' listener attaches;
-  // from then on messages are events, for good. Back-pressure is pause()/resume() for both.
+  // Reading. One consumer: receive() / for-await read the queue until a 'message' listener
+  // attaches; from then on messages are events, for good. Back-pressure is pause()/resume().
   private pushMode = false;
-  private receiveQueue: ReceivedMessage[] | null = null;
-  private receiveWaiters: Array<{ resolve: (m: ReceivedMessage) => void; reject: (e: Error) => void }> | null = null;
+  private inbound: InboundQueue | null = null;
   /** Who wants reading stopped: PAUSED_BY_APP (pause()) and/or PAUSED_BY_QUEUE (maxReceiveQueue waiting). */
   private pausedBy = 0;
   /** The socket and parser are stopped (pausedBy != 0, unless closing forced reading on). */
@@ -145,26 +102,13 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   /** After a close frame or a failure: bytes are read and dropped. */
   private discardInput = false;
 
-  // Close handshake.
-  private closeFrameSent = false;
-  private closeFrameReceived = false;
-  private sentCode: number = CloseCode.Abnormal;
-  private sentReason = '';
-  private receivedCode: number = CloseCode.Abnormal;
-  private receivedReason = '';
+  private closing: CloseHandshake | null = null;
+  private heartbeat: Heartbeat | null = null;
   private closeError: WsgError | undefined;
-  private closeTimer: NodeJS.Timeout | null = null;
   private closeInfo: CloseInfo | null = null;
   private closedPromise: Promise<CloseInfo> | null = null;
   private resolveClosed: ((info: CloseInfo) => void) | null = null;
   private owner: ConnectionOwner | null = null;
-
-  // Timers.
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private awaitingPong = false;
-  private awaitingSince = 0;
-  private pongTimer: NodeJS.Timeout | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
 
   /**
    * Builds a connection from a socket whose handshake is done, plus the bytes already read
@@ -183,6 +127,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     this.deflate = init.deflate ?? null;
     this.abort = init.abort ?? null;
     this.socket = socket;
+    this.writer = new FrameWriter(this, socket, this.role === 'client', this.deflate, this.options);
     this.parser = new FrameParser(
       {
         role: this.role,
@@ -206,12 +151,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
 
-    if (this.options.idleTimeout > 0) {
-      this.idleTimer = setTimeout(() => this.onIdleTimeout(), this.options.idleTimeout);
-    }
-    if (this.options.pingInterval > 0) {
-      this.heartbeatTimer = setTimeout(() => this.onHeartbeat(), this.options.pingInterval);
-    }
+    if (this.options.idleTimeout > 0 || this.options.pingInterval > 0) this.heartbeat = new Heartbeat(this, this.options);
     // Let the caller attach listeners (even after an awaited connect()) before bytes that came
     // with the handshake are parsed; data that arrives earlier is queued behind them.
     if (head.length > 0) {
@@ -234,9 +174,14 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     return this._state === 'open';
   }
 
+  /** @internal The transport is gone (the writer's host). */
+  get isClosed(): boolean {
+    return this._state === 'closed';
+  }
+
   /** Bytes accepted by `send()` but not yet handed to the OS: ours plus the socket's buffer. */
   get bufferedAmount(): number {
-    return this.outBytes + this.deferredBytes + this.socket.writableLength;
+    return this.writer.bufferedAmount;
   }
 
   /** The transport, for callers that need its address. */
@@ -266,155 +211,31 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   /** Sends a message: a string as text, bytes as binary (or as `options.binary` says). */
   send(data: string | Uint8Array, options?: { binary?: boolean }): SendResult {
+    this.assertOpen('send');
     if (typeof data === 'string') {
-      if (options?.binary === true) return this.sendMessage(Opcode.Binary, Buffer.from(data, 'utf8'));
-      return this.sendString(data);
+      if (options?.binary === true) return this.writer.sendMessage(Opcode.Binary, Buffer.from(data, 'utf8'));
+      return this.writer.sendString(data);
     }
     if (!(data instanceof Uint8Array)) {
       throw new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', 'send() takes a string or a Uint8Array');
     }
-    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return this.sendMessage(options?.binary === false ? Opcode.Text : Opcode.Binary, bytes);
+    return this.writer.sendMessage(options?.binary === false ? Opcode.Text : Opcode.Binary, asBuffer(data));
   }
 
   sendText(text: string): SendResult {
-    return this.sendString(text);
+    this.assertOpen('send');
+    return this.writer.sendString(text);
   }
 
   sendBytes(bytes: Uint8Array): SendResult {
-    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return this.sendMessage(Opcode.Binary, buf);
+    this.assertOpen('send');
+    return this.writer.sendMessage(Opcode.Binary, asBuffer(bytes));
   }
 
   /** Sends a message encoded once by `encodeOnce()`; servers write the shared bytes as they are. */
   sendPrepared(message: PreparedMessage): SendResult {
-    if (this.role === 'client') return this.sendMessage(message.opcode, message.payload);
-    const size = message.frame.length;
-    const verdict = this.admit(size);
-    if (verdict !== null) return verdict;
-    if (this.deferred !== null) {
-      this.deferred.push({ opcode: message.opcode, payload: message.payload, compress: false });
-      this.deferredBytes += message.payload.length;
-    } else {
-      this.dataOut.push(message.frame);
-      this.outBytes += size;
-      this.scheduleFlush();
-    }
-    return this.verdictAfterQueue();
-  }
-
-  private sendString(text: string): SendResult {
-    // Short strings are encoded straight into the frame buffer: no intermediate Buffer.
-    if (text.length <= COPY_PAYLOAD_BYTES / 3 && this.deferred === null && (this.deflate === null || text.length * 3 < this.deflate.threshold)) {
-      const length = Buffer.byteLength(text, 'utf8');
-      const masked = this.role === 'client';
-      const verdict = this.admit(headerSize(length, masked) + length);
-      if (verdict !== null) return verdict;
-      const maskKey = masked ? nextMaskKey() : null;
-      const frame = Buffer.allocUnsafe(headerSize(length, masked) + length);
-      const at = writeHeader(frame, 0, FIN_BIT | Opcode.Text, length, maskKey);
-      frame.write(text, at, length, 'utf8');
-      if (maskKey !== null) applyMask(frame, maskKey, 0, at, at + length);
-      this.dataOut.push(frame);
-      this.outBytes += frame.length;
-      this.scheduleFlush();
-      return this.verdictAfterQueue();
-    }
-    return this.sendMessage(Opcode.Text, Buffer.from(text, 'utf8'));
-  }
-
-  private sendMessage(opcode: number, payload: Buffer): SendResult {
-    const verdict = this.admit(headerSize(payload.length, this.role === 'client') + payload.length);
-    if (verdict !== null) return verdict;
-    const compress = this.deflate !== null && payload.length >= this.deflate.threshold;
-    if (this.deferred !== null || compress) {
-      (this.deferred ??= []).push({ opcode, payload, compress });
-      this.deferredBytes += payload.length;
-      this.pumpDeferred();
-    } else {
-      this.queueDataFrame(opcode, payload, false);
-    }
-    return this.verdictAfterQueue();
-  }
-
-  /**
-   * Returns null when the message may be queued, else the policy's answer. A send made while
-   * the queue is below maxSendQueue is admitted whole, whatever its size (the queue may
-   * overshoot by that one message, like a Writable's highWaterMark): a message larger than the
-   * limit can still be sent. At or over the limit, sendQueuePolicy decides.
-   */
-  private admit(size: number): SendResult | null {
-    if (this._state !== 'open') {
-      throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', `Cannot send: the connection is ${this._state}`);
-    }
-    if (this.bufferedAmount < this.options.maxSendQueue) return null;
-    switch (this.options.sendQueuePolicy) {
-      case 'drop':
-        return 'dropped';
-      case 'close':
-        this.failWith(
-          new SendQueueFullError('WSG_ERR_SEND_QUEUE_FULL', `Send queue over maxSendQueue (${this.options.maxSendQueue} bytes)`, CloseCode.TryAgainLater),
-        );
-        return 'dropped';
-      default:
-        throw new SendQueueFullError(
-          'WSG_ERR_SEND_QUEUE_FULL',
-          `Send queue at maxSendQueue (${this.options.maxSendQueue} bytes): ${this.bufferedAmount} queued, ${size} more refused`,
-        );
-    }
-  }
-
-  private verdictAfterQueue(): SendResult {
-    return this.bufferedAmount > this.options.sendLowWaterMark ? 'queued' : 'ok';
-  }
-
-  private queueDataFrame(opcode: number, payload: Buffer, compressed: boolean): void {
-    const masked = this.role === 'client';
-    const maskKey = masked ? nextMaskKey() : null;
-    const firstByte = FIN_BIT | (compressed ? RSV1_BIT : 0) | opcode;
-    const hlen = headerSize(payload.length, masked);
-    if (payload.length <= COPY_PAYLOAD_BYTES || masked) {
-      this.dataOut.push(encodeFrameBytes(firstByte, payload, maskKey));
-    } else {
-      const header = Buffer.allocUnsafe(hlen);
-      writeHeader(header, 0, firstByte, payload.length, null);
-      this.dataOut.push(header, payload);
-    }
-    this.outBytes += hlen + payload.length;
-    this.scheduleFlush();
-  }
-
-  /** Moves deferred sends to the output in order; a compressed one holds the line until zlib answers. */
-  private pumpDeferred(): void {
-    const queue = this.deferred;
-    if (queue === null || this.compressing) return;
-    while (queue.length > 0) {
-      const item = queue[0]!;
-      if (item.compress) {
-        this.compressing = true;
-        this.deflate!.compress(item.payload, true, (error, compressed) => {
-          this.compressing = false;
-          queue.shift();
-          this.deferredBytes -= item.payload.length;
-          if (this._state === 'closed') return;
-          if (error !== null) {
-            this.failWith(error);
-            return;
-          }
-          this.queueDataFrame(item.opcode, compressed!, true);
-          this.pumpDeferred();
-        });
-        return;
-      }
-      queue.shift();
-      this.deferredBytes -= item.payload.length;
-      if (item.opcode === Opcode.Close) {
-        this.queueCloseFrame(item.payload);
-      } else {
-        this.queueDataFrame(item.opcode, item.payload, false);
-      }
-    }
-    this.deferred = null;
+    this.assertOpen('send');
+    return this.writer.sendPrepared(message);
   }
 
   /** Sends a ping; control frames jump queued data. */
@@ -434,74 +255,23 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     if (payload.length > 125) {
       throw new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', 'Control frame payloads must be 125 bytes or less');
     }
-    this.queueControl(opcode, payload);
+    this.writer.queueControl(opcode, payload);
   }
 
-  private queueControl(opcode: number, payload: Uint8Array): void {
-    const frame = encodeFrameBytes(FIN_BIT | opcode, payload, this.role === 'client' ? nextMaskKey() : null);
-    (this.controlOut ??= []).push(frame);
-    this.outBytes += frame.length;
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.inBatch) return;
-    this.flushScheduled = true;
-    process.nextTick(flushOnTick, this);
-  }
-
-  /** @internal Writes everything queued in one socket write (or one writev). */
-  flush(): void {
-    this.flushScheduled = false;
-    const control = this.controlOut;
-    const data = this.dataOut;
-    // Every queued frame adds at least its 2-byte header, so outBytes > 0 means frames wait.
-    if (this.outBytes > 0) {
-      this.controlOut = null;
-      this.dataOut = [];
-      const total = this.outBytes;
-      this.outBytes = 0;
-      if (!this.socket.destroyed && this.socket.writable) {
-        const chunks = control === null ? data : data.length === 0 ? control : control.concat(data);
-        let ok: boolean;
-        if (chunks.length === 1) {
-          ok = this.socket.write(chunks[0]);
-        } else if (total <= JOIN_WRITE_BYTES) {
-          ok = this.socket.write(Buffer.concat(chunks, total));
-        } else {
-          this.socket.cork();
-          ok = true;
-          for (const chunk of chunks) ok = this.socket.write(chunk);
-          this.socket.uncork();
-        }
-        if (ok) {
-          this.pendingPongs = 0;
-          if (this.drainWaiters !== null && this.bufferedAmount <= this.options.sendLowWaterMark) this.releaseDrainWaiters();
-        }
-      }
+  private assertOpen(what: string): void {
+    if (this._state !== 'open') {
+      throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', `Cannot ${what}: the connection is ${this._state}`);
     }
-    if (this.endAfterFlush && this.deferred === null && !this.socket.writableEnded) this.socket.end();
   }
 
   /** Resolves when `bufferedAmount` is at or below `sendLowWaterMark` (or the connection closed). */
   drain(): Promise<void> {
-    if (this.bufferedAmount <= this.options.sendLowWaterMark || this._state === 'closed') return Promise.resolve();
-    return new Promise<void>((resolve) => (this.drainWaiters ??= []).push(resolve));
+    return this.writer.drain(this._state === 'closed');
   }
 
-  /** @internal */
-  onSocketDrain(): void {
-    this.pendingPongs = 0;
-    if (this.bufferedAmount <= this.options.sendLowWaterMark) {
-      this.releaseDrainWaiters();
-      this.emit('drain');
-    }
-  }
-
-  private releaseDrainWaiters(): void {
-    const waiters = this.drainWaiters;
-    this.drainWaiters = null;
-    if (waiters !== null) for (const resolve of waiters) resolve();
+  /** @internal The writer's host: the socket drained below the low-water mark. */
+  onDrained(): void {
+    this.emit('drain');
   }
 
   // ---- closing -------------------------------------------------------------------------
@@ -537,7 +307,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   private startClose(code: number, reasonBytes: Buffer): void {
     this._state = 'closing';
-    this.stopTimers();
+    this.heartbeat?.stop();
     // The peer's close reply must be read even if the application stopped reading: messages
     // before it are dropped while pausedBy holds (see onMessage).
     if (this.readPaused && !this.discardInput) {
@@ -548,36 +318,27 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     const payload = Buffer.allocUnsafe(2 + reasonBytes.length);
     payload.writeUInt16BE(code, 0);
     reasonBytes.copy(payload, 2);
-    this.sentCode = code;
-    this.sentReason = reasonBytes.toString('utf8');
-    if (this.deferred !== null) {
-      this.deferred.push({ opcode: Opcode.Close, payload, compress: false });
-    } else {
-      this.queueCloseFrame(payload);
-    }
+    (this.closing ??= new CloseHandshake()).sending(code, reasonBytes.toString('utf8'));
+    this.writer.queueClose(payload);
     this.armCloseTimer();
   }
 
-  private queueCloseFrame(payload: Buffer): void {
-    this.closeFrameSent = true;
-    if (this.closeFrameReceived && this.role === 'server') this.endAfterFlush = true;
-    const frame = encodeFrameBytes(FIN_BIT | Opcode.Close, payload, this.role === 'client' ? nextMaskKey() : null);
-    this.dataOut.push(frame);
-    this.outBytes += frame.length;
-    this.scheduleFlush();
+  /** @internal The writer's host: our close frame is in the queue, behind earlier data. */
+  onCloseFrameQueued(): void {
+    const closing = (this.closing ??= new CloseHandshake());
+    closing.frameSent = true;
+    if (closing.frameReceived && this.role === 'server') this.writer.endWhenFlushed();
   }
 
   private armCloseTimer(): void {
-    if (this.closeTimer !== null || this.options.closeTimeout === 0) return;
-    this.closeTimer = setTimeout(() => {
+    this.closing!.arm(this.options.closeTimeout, () => {
       this.closeError ??= new TimeoutError('WSG_ERR_CLOSE_TIMEOUT', `Close handshake not finished within ${this.options.closeTimeout} ms`);
       this.abortTransport();
-    }, this.options.closeTimeout);
-    this.closeTimer.unref();
+    });
   }
 
-  /** Fail the WebSocket connection (§7.1.7): send a close with the error's code, then drop TCP. */
-  private failWith(error: WsgError): void {
+  /** @internal Fail the WebSocket connection (§7.1.7): send a close with the error's code, then drop TCP. */
+  failWith(error: WsgError): void {
     if (this._state === 'closed') return;
     this.closeError ??= error;
     if (this.listenerCount('error') > 0) this.emit('error', error);
@@ -587,15 +348,34 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     }
     // Stop parsing but keep the socket flowing, so the peer's FIN is seen and TCP ends promptly.
     this.discardInput = true;
-    this.endAfterFlush = true;
+    this.writer.endWhenFlushed();
     if (this.readPaused) {
       this.readPaused = false;
       this.socket.resume();
     }
-    if (!this.inBatch) this.flush();
+    this.writer.flushUnlessBatching();
   }
 
-  // ---- reading (FrameParserSink) -------------------------------------------------------
+  // ---- timers (the heartbeat's host) ------------------------------------------------------
+
+  /** @internal */
+  sendHeartbeatPing(): void {
+    this.writer.queueControl(Opcode.Ping, EMPTY);
+  }
+
+  /** @internal */
+  onIdleTimeout(): void {
+    this.closeError ??= new TimeoutError('WSG_ERR_IDLE_TIMEOUT', `No frame for ${this.options.idleTimeout} ms`, CloseCode.GoingAway);
+    this.startClose(CloseCode.GoingAway, Buffer.from('idle timeout'));
+  }
+
+  /** @internal */
+  onPongTimeout(): void {
+    this.closeError ??= new TimeoutError('WSG_ERR_PONG_TIMEOUT', `No answer to a ping within ${this.options.pongTimeout} ms`, CloseCode.Abnormal);
+    this.abortTransport();
+  }
+
+  // ---- reading (the parser's sink) -------------------------------------------------------
 
   /**
    * The first 'message' listener makes messages events for the rest of the connection's life;
@@ -605,7 +385,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     super.on(event, listener);
     if (event === 'message' && !this.pushMode) {
       this.pushMode = true;
-      if (this.receiveQueue !== null && this.receiveQueue.length > 0) process.nextTick(deliverQueuedOnTick, this);
+      if (this.inbound !== null && this.inbound.length > 0) process.nextTick(deliverQueuedOnTick, this);
     }
     return this;
   }
@@ -625,37 +405,31 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   onSocketData(chunk: Buffer): void {
     if (this.pendingHead !== null) this.parsePendingHead();
     if (this.discardInput) return;
-    if (this.idleTimer !== null) this.idleTimer.refresh();
-    this.awaitingPong = false;
-    this.inBatch = true;
+    this.heartbeat?.onInbound();
+    this.writer.beginBatch();
     try {
       this.parser.push(chunk);
     } finally {
-      this.inBatch = false;
+      this.writer.endBatch();
     }
-    this.flush();
+    this.writer.flush();
   }
 
   /** @internal */
   onMessage(data: Buffer, isText: boolean): void {
-    if (this.closeFrameReceived) return;
-    if (this.pushMode && (this.receiveQueue === null || this.receiveQueue.length === 0)) {
+    if (this.closing?.frameReceived === true) return;
+    const inbound = this.inbound;
+    if (this.pushMode && (inbound === null || inbound.length === 0)) {
       // Paused yet reading: only while closing, to reach the peer's close reply. The
       // application asked not to be fed, so what comes before the reply is dropped.
       if (this.pausedBy !== 0) return;
       this.emit('message', isText ? data.toString('utf8') : data, !isText);
       return;
     }
-    const message: ReceivedMessage = { data: isText ? data.toString('utf8') : data, isBinary: !isText };
-    const waiter = this.receiveWaiters?.shift();
-    if (waiter !== undefined) {
-      waiter.resolve(message);
-      return;
-    }
-    const queue = (this.receiveQueue ??= []);
+    const queue = (this.inbound ??= new InboundQueue());
     // Closing and nobody reading: drop, so the close reply behind this message gets through.
     if (this._state !== 'open' && queue.length >= this.options.maxReceiveQueue) return;
-    queue.push(message);
+    queue.offer({ data: isText ? data.toString('utf8') : data, isBinary: !isText });
     if (queue.length >= this.options.maxReceiveQueue) this.pauseFor(PAUSED_BY_QUEUE);
   }
 
@@ -663,13 +437,11 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   onPing(payload: Buffer): void {
     if (this.listenerCount('ping') > 0) this.emit('ping', payload);
     if (this._state !== 'open') return;
-    if (++this.pendingPongs > this.options.maxPendingPongs) {
+    if (!this.writer.queuePong(payload)) {
       this.failWith(
         new CapacityError('WSG_ERR_TOO_MANY_PENDING_PONGS', `More than ${this.options.maxPendingPongs} pongs owed; the peer is not reading`, CloseCode.PolicyViolation),
       );
-      return;
     }
-    this.queueControl(Opcode.Pong, payload);
   }
 
   /** @internal */
@@ -679,29 +451,27 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   /** @internal */
   onClose(code: number, reason: string): void {
-    this.closeFrameReceived = true;
-    this.receivedCode = code;
-    this.receivedReason = reason;
+    const closing = (this.closing ??= new CloseHandshake());
+    closing.received(code, reason);
     // §5.5.1: nothing after a close frame is data; drop it without buffering.
     this.discardInput = true;
     this.parser.pause();
     if (this._state === 'open') {
       // Echo the code (§5.5.1); an empty close is answered with an empty close.
       this._state = 'closing';
-      this.stopTimers();
+      this.heartbeat?.stop();
       let payload = EMPTY;
       if (code !== CloseCode.NoStatus) {
         payload = Buffer.allocUnsafe(2);
         payload.writeUInt16BE(code, 0);
       }
-      if (this.deferred !== null) this.deferred.push({ opcode: Opcode.Close, payload, compress: false });
-      else this.queueCloseFrame(payload);
+      this.writer.queueClose(payload);
       this.armCloseTimer();
     }
     // The server closes TCP first once both close frames are out (§7.1.1); a client waits for it.
-    if (this.role === 'server') this.endAfterFlush = true;
-    if (!this.inBatch) this.flush();
-    this.rejectReceivers();
+    if (this.role === 'server') this.writer.endWhenFlushed();
+    this.writer.flushUnlessBatching();
+    this.inbound?.rejectWaiters(() => this.closedError());
   }
 
   /** @internal */
@@ -730,7 +500,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     if ((this.pausedBy & PAUSED_BY_APP) === 0) return;
     this.resumeFor(PAUSED_BY_APP);
     // Messages queued before push mode began, and held by the pause, go out first.
-    if (this.pushMode && this.receiveQueue !== null && this.receiveQueue.length > 0) process.nextTick(deliverQueuedOnTick, this);
+    if (this.pushMode && this.inbound !== null && this.inbound.length > 0) process.nextTick(deliverQueuedOnTick, this);
   }
 
   /** Whether `pause()` is in force. */
@@ -751,21 +521,21 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
     if (this.pausedBy !== 0 || !this.readPaused || this.discardInput) return;
     this.readPaused = false;
     this.socket.resume();
-    this.inBatch = true;
+    this.writer.beginBatch();
     try {
       this.parser.resume();
     } finally {
-      this.inBatch = false;
+      this.writer.endBatch();
     }
-    this.flush();
+    this.writer.flush();
   }
 
   /** @internal Push mode began with messages queued: they go out first, in order. */
   deliverQueued(): void {
-    const queue = this.receiveQueue;
+    const queue = this.inbound;
     if (queue === null) return;
     while (queue.length > 0 && (this.pausedBy & PAUSED_BY_APP) === 0) {
-      const m = queue.shift()!;
+      const m = queue.take()!;
       this.emit('message', m.data, m.isBinary);
     }
     if (queue.length < this.options.maxReceiveQueue) this.resumeFor(PAUSED_BY_QUEUE);
@@ -773,18 +543,16 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   /** Pull style: the next message. Rejects with `ConnectionClosedError` once closed. */
   receive(): Promise<ReceivedMessage> {
-    const queue = this.receiveQueue;
+    const queue = this.inbound;
     if (queue !== null && queue.length > 0) {
-      const m = queue.shift()!;
+      const m = queue.take()!;
       if (queue.length < this.options.maxReceiveQueue) this.resumeFor(PAUSED_BY_QUEUE);
       return Promise.resolve(m);
     }
-    if (this._state === 'closed' || this.closeFrameReceived) {
+    if (this._state === 'closed' || this.closing?.frameReceived === true) {
       return Promise.reject(this.closedError());
     }
-    return new Promise<ReceivedMessage>((resolve, reject) => {
-      (this.receiveWaiters ??= []).push({ resolve, reject });
-    });
+    return (this.inbound ??= new InboundQueue()).wait();
   }
 
   /** The next message, which must be text. */
@@ -815,9 +583,8 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   }
 
   private closedError(): ConnectionClosedError {
-    return new ConnectionClosedError('WSG_ERR_CONNECTION_CLOSED', `The connection closed (${this.closeInfo?.code ?? this.receivedCode})`, undefined, {
-      cause: this.closeError,
-    });
+    const code = this.closeInfo?.code ?? this.closing?.receivedCodeOrAbnormal ?? CloseCode.Abnormal;
+    return new ConnectionClosedError('WSG_ERR_CONNECTION_CLOSED', `The connection closed (${code})`, undefined, { cause: this.closeError });
   }
 
   // ---- transport events ----------------------------------------------------------------
@@ -835,81 +602,30 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   }
 
   /** @internal */
+  onSocketDrain(): void {
+    this.writer.onSocketDrain();
+  }
+
+  /** @internal */
   onSocketClose(): void {
     if (this.closeInfo !== null) return;
     this._state = 'closed';
-    this.stopTimers();
-    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
-    this.closeTimer = null;
+    this.heartbeat?.stop();
+    this.closing?.disarm();
     this.deflate?.cleanup();
-    const info: CloseInfo = this.closeFrameReceived
-      ? { code: this.receivedCode, reason: this.receivedReason, wasClean: this.closeFrameSent }
-      : this.closeFrameSent
-        ? { code: this.sentCode, reason: this.sentReason, wasClean: false }
-        : { code: CloseCode.Abnormal, reason: '', wasClean: false };
+    const info: CloseInfo = this.closing !== null ? this.closing.info() : { code: CloseCode.Abnormal, reason: '', wasClean: false };
     if (this.closeError !== undefined) info.error = this.closeError;
     this.closeInfo = info;
-    this.controlOut = null;
-    this.dataOut = [];
-    this.deferred = null;
-    this.outBytes = 0;
-    this.deferredBytes = 0;
-    this.releaseDrainWaiters();
-    this.rejectReceivers();
+    this.writer.discard();
+    this.inbound?.rejectWaiters(() => this.closedError());
     this.owner?.release(this);
     this.resolveClosed?.(info);
     this.emit('close', info);
   }
+}
 
-  private rejectReceivers(): void {
-    const waiters = this.receiveWaiters;
-    this.receiveWaiters = null;
-    if (waiters !== null) for (const w of waiters) w.reject(this.closedError());
-  }
-
-  // ---- timers --------------------------------------------------------------------------
-
-  private onIdleTimeout(): void {
-    this.idleTimer = null;
-    if (this._state !== 'open') return;
-    const error = new TimeoutError('WSG_ERR_IDLE_TIMEOUT', `No frame for ${this.options.idleTimeout} ms`, CloseCode.GoingAway);
-    this.closeError ??= error;
-    this.startClose(CloseCode.GoingAway, Buffer.from('idle timeout'));
-  }
-
-  /** Every pingInterval: a ping; the first unanswered one starts the pongTimeout deadline. */
-  private onHeartbeat(): void {
-    if (this._state !== 'open') return;
-    if (!this.awaitingPong) {
-      this.awaitingPong = true;
-      this.awaitingSince = Date.now();
-    }
-    this.queueControl(Opcode.Ping, EMPTY);
-    if (this.pongTimer === null) this.pongTimer = setTimeout(() => this.onPongDeadline(), this.options.pongTimeout);
-    this.heartbeatTimer?.refresh();
-  }
-
-  /** Any inbound byte clears awaitingPong; the deadline only fires for silence since the first unanswered ping. */
-  private onPongDeadline(): void {
-    this.pongTimer = null;
-    if (this._state !== 'open' || !this.awaitingPong) return;
-    const waited = Date.now() - this.awaitingSince;
-    if (waited < this.options.pongTimeout) {
-      this.pongTimer = setTimeout(() => this.onPongDeadline(), this.options.pongTimeout - waited);
-      return;
-    }
-    this.closeError ??= new TimeoutError('WSG_ERR_PONG_TIMEOUT', `No answer to a ping within ${this.options.pongTimeout} ms`, CloseCode.Abnormal);
-    this.abortTransport();
-  }
-
-  private stopTimers(): void {
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
-    if (this.pongTimer !== null) clearTimeout(this.pongTimer);
-    this.idleTimer = null;
-    this.heartbeatTimer = null;
-    this.pongTimer = null;
-  }
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Cuts a reason to 123 bytes without splitting a UTF-8 sequence. */
@@ -940,9 +656,4 @@ function socketOnError(this: OwnedSocket, err: Error): void {
 }
 function socketOnDrain(this: OwnedSocket): void {
   this[kConnection].onSocketDrain();
-}
-
-
-function flushOnTick(connection: WebSocketConnection): void {
-  connection.flush();
 }

@@ -127,7 +127,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
     callback(conn);
   }
 
-  /** @internal */
+  /** A connection of ours closed (ConnectionOwner). */
   release(conn: WebSocketConnection): void {
     this._clients.delete(conn);
   }

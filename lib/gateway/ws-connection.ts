@@ -126,7 +126,7 @@ export class WsConnection<S = unknown> implements HubMember {
     return this.core.topics();
   }
 
-  /** @internal The hub writes broadcasts encoded once through this. */
+  /** The hub (HubMember) writes broadcasts encoded once through this. */
   sendPrepared(message: PreparedMessage): SendResult {
     return this.core.sendPrepared(message);
   }

@@ -323,7 +323,7 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
     this.emit('rejected', reported, request);
   }
 
-  /** @internal */
+  /** A connection of ours closed (ConnectionOwner). */
   release(conn: WebSocketConnection): void {
     this._clients.delete(conn);
   }

@@ -126,7 +126,7 @@ export class PushedResponse implements PushSendStreamOwner {
     if (this.#state === 'promised') this.sendReset(RstCode.Cancel);
   }
 
-  /** @internal Why nothing more can be sent because of a reset, or null. */
+  /** (PushSendStreamOwner) Why nothing more can be sent because of a reset, or null. */
   resetReason(): string | null {
     if (this.#state === 'reset') return 'we reset';
     const info = this.#closedInfo;

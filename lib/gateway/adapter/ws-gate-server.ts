@@ -236,7 +236,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
     };
   }
 
-  /** @internal */
+  /** Called by a client once its connection is gone (ClientOwner). */
   released(client: WsGateClient): void {
     this.clients.delete(client);
     if (this.state === 'closing' && this.clients.size === 0) process.nextTick(() => this.emitClose());
