@@ -88,7 +88,8 @@ export class FrameParser {
   private masked = false;
   private payloadLength = 0;
   private payloadRead = 0;
-  private readonly maskKey = Buffer.allocUnsafe(4);
+  /** Made with the first masked frame: an idle connection carries none. */
+  private maskKey: Buffer | null = null;
 
   // Current message (data frames).
   private messageOpcode = 0;
@@ -339,10 +340,11 @@ export class FrameParser {
 
   private getMask(): boolean {
     if (this.buffered < 4) return false;
-    this.maskKey[0] = this.readByte();
-    this.maskKey[1] = this.readByte();
-    this.maskKey[2] = this.readByte();
-    this.maskKey[3] = this.readByte();
+    const maskKey = (this.maskKey ??= Buffer.allocUnsafe(4));
+    maskKey[0] = this.readByte();
+    maskKey[1] = this.readByte();
+    maskKey[2] = this.readByte();
+    maskKey[3] = this.readByte();
     this.state = State.GetData;
     return true;
   }
@@ -357,7 +359,7 @@ export class FrameParser {
     if (!this.utf8Streaming && this.fin && this.messageLength === 0 && this.payloadRead === 0 && this.payloadLength >= GATHER_WHOLE_BYTES) {
       if (this.buffered < this.payloadLength) return false;
       const data = this.takeExact(this.payloadLength);
-      if (this.masked) applyMask(data, this.maskKey, 0, 0, data.length);
+      if (this.masked) applyMask(data, this.maskKey!, 0, 0, data.length);
       this.payloadRead = this.payloadLength;
       this.messageLength = data.length;
       this.wholePiece = true;
@@ -368,7 +370,7 @@ export class FrameParser {
     while (this.payloadRead < this.payloadLength) {
       if (this.buffered === 0) return false;
       const view = this.takeView(this.payloadLength - this.payloadRead);
-      if (this.masked) applyMask(view, this.maskKey, this.payloadRead, 0, view.length);
+      if (this.masked) applyMask(view, this.maskKey!, this.payloadRead, 0, view.length);
       this.payloadRead += view.length;
       if (!this.addPiece(view)) return false;
     }
@@ -462,7 +464,7 @@ export class FrameParser {
     while (this.payloadRead < this.payloadLength) {
       if (this.buffered === 0) return false;
       const view = this.takeView(this.payloadLength - this.payloadRead);
-      if (this.masked) applyMask(view, this.maskKey, this.payloadRead, 0, view.length);
+      if (this.masked) applyMask(view, this.maskKey!, this.payloadRead, 0, view.length);
       this.payloadRead += view.length;
       into.push(view);
     }

@@ -109,6 +109,7 @@ export class WebSocketConnection extends EventEmitter {
   private closedPromise: Promise<CloseInfo> | null = null;
   private resolveClosed: ((info: CloseInfo) => void) | null = null;
   private owner: ConnectionOwner | null = null;
+  private watchingDrain = false;
 
   /**
    * Builds a connection from a socket whose handshake is done, plus the bytes already read
@@ -149,7 +150,8 @@ export class WebSocketConnection extends EventEmitter {
     socket.on('end', socketOnEnd);
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
-    socket.on('drain', socketOnDrain);
+    // 'drain' is listened for only after a write returned false (watchDrain): one listener
+    // fewer on every idle socket.
 
     if (this.options.idleTimeout > 0 || this.options.pingInterval > 0) this.heartbeat = new Heartbeat(this, this.options);
     // Let the caller attach listeners (even after an awaited connect()) before bytes that came
@@ -601,8 +603,16 @@ export class WebSocketConnection extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', this.closeError);
   }
 
+  /** @internal The writer's host: a write returned false. */
+  watchDrain(): void {
+    if (this.watchingDrain) return;
+    this.watchingDrain = true;
+    this.socket.once('drain', socketOnDrain);
+  }
+
   /** @internal */
   onSocketDrain(): void {
+    this.watchingDrain = false;
     this.writer.onSocketDrain();
   }
 

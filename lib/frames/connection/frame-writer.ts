@@ -26,6 +26,8 @@ export interface FrameWriterHost {
   readonly isClosed: boolean;
   /** The socket took everything and the queue is at or below the low-water mark. */
   onDrained(): void;
+  /** A write returned false: the socket's next 'drain' must reach onSocketDrain(). */
+  watchDrain(): void;
 }
 
 /** Payloads up to this size are copied next to their header: one buffer, one write. */
@@ -286,6 +288,8 @@ export class FrameWriter {
         if (ok) {
           this.pendingPongs = 0;
           if (this.drainWaiters !== null && this.bufferedAmount <= this.options.sendLowWaterMark) this.releaseDrainWaiters();
+        } else {
+          this.host.watchDrain();
         }
       }
     }
