@@ -21,7 +21,8 @@ export default {
   coverageAnalysis: 'perTest',
   // The machine is shared: two Jest processes at most.
   concurrency: 2,
-  // A mutant that makes a test loop or hang counts as detected (Timeout) after its normal time + this.
+  // A mutant that makes a run loop or hang counts as detected (Timeout) after its normal time +
+  // this; longer than jest.mutation.config.js's testTimeout, so a hanging test fails first.
   timeoutMS: 5_000,
   thresholds: { high: 90, low: 80, break: 80 },
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],

@@ -411,6 +411,31 @@ describe('RFC 6455 §4.2.2 completeUpgrade(): the 101 response and the open conn
     expect(error.message).toBe('Invalid subprotocol "a b"');
   });
 
+  it.each([
+    ['CR LF in a value (response splitting)', { 'X-Room': 'lobby\r\nSet-Cookie: session=forged' }, 'X-Room'],
+    ['a NUL byte in a value', { 'X-Room': 'lobby\u0000' }, 'X-Room'],
+    ['DEL in a value', { 'X-Room': 'lobby\u007f' }, 'X-Room'],
+    ['CR LF in a name', { 'X-Room: lobby\r\nSet-Cookie': 'session=forged' }, 'X-Room: lobby\r\nSet-Cookie'],
+    ['an empty name', { '': 'v' }, ''],
+  ])('refuses %s with WSG_ERR_INVALID_ARGUMENT and writes no 101', async (_label, headers, name) => {
+    const s = await open((_req, socket, head) => completeUpgrade(socket, head, { key: KEY, headers, closeTimeout: 100 }));
+    const response = await rawHttpExchange(s.port, request());
+    expect(response.status).toBe(500);
+    expect(response.raw).not.toContain('101 Switching Protocols');
+    expect(expectWsgError(s.results[0], 'WSG_ERR_INVALID_ARGUMENT').message).toBe(`Invalid response header ${JSON.stringify(name)}`);
+  });
+
+  it('writes values made of tabs, spaces, visible ASCII and obs-text bytes', async () => {
+    const s = await open((_req, socket, head) => completeUpgrade(socket, head, { key: KEY, headers: { 'X-Value': '\ta b~\u0080\u00ff' }, closeTimeout: 100 }));
+    const peer = await RawPeer.connect(s.port, { key: KEY });
+    // The head is written as UTF-8: U+0080..U+00FF go out as two bytes each (read back here as latin1).
+    expect(peer.response!.headers['x-value']).toBe(Buffer.from('a b~\u0080\u00ff', 'utf8').toString('latin1'));
+    expect(s.results).toHaveLength(1);
+    expect(s.results[0]).not.toBeInstanceOf(Error);
+    peer.destroy();
+    await peer.closed;
+  });
+
   it('names the offending header in WSG_ERR_INVALID_ARGUMENT', async () => {
     const s = await open((_req, socket, head) => completeUpgrade(socket, head, { key: KEY, headers: { 'X-A': 'ok', 'X B': 'v' }, closeTimeout: 100 }));
     await rawHttpExchange(s.port, request());
