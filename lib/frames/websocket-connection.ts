@@ -18,7 +18,7 @@ import { FrameParser, type FrameParserSink } from './frame-parser.js';
 import { nextMaskKey } from './mask-key-source.js';
 import { applyMask } from './mask.js';
 import { Opcode } from './opcodes.js';
-import type { PerMessageDeflate } from './permessage-deflate.js';
+import type { DeflateCodec } from './deflate-codec.js';
 import { PreparedMessage } from './prepared-message.js';
 
 export { PreparedMessage, encodeOnce } from './prepared-message.js';
@@ -55,7 +55,7 @@ export interface ConnectionInit extends ConnectionOptions {
   /** Sec-WebSocket-Extensions value agreed in the handshake. */
   extensions?: string;
   /** Negotiated permessage-deflate, or null. */
-  deflate?: PerMessageDeflate | null;
+  deflate?: DeflateCodec | null;
   /** Options already resolved once for many connections (a server's); the fields above are then ignored. */
   resolvedOptions?: ResolvedConnectionOptions;
   /**
@@ -109,7 +109,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
 
   private readonly socket: Duplex;
   private readonly parser: FrameParser;
-  private readonly deflate: PerMessageDeflate | null;
+  private readonly deflate: DeflateCodec | null;
   private readonly abort: TransportAbort | null;
   private _id: string | undefined;
   private _state: ConnectionState = 'open';
