@@ -90,7 +90,9 @@ export class DeflateConfig {
   readonly threshold: number;
   /** zlib operations in flight at once, process-wide. */
   readonly concurrencyLimit: number;
+  /** zlib compression level, -1..9. */
   readonly level: number;
+  /** zlib memLevel, 1..9. */
   readonly memLevel: number;
 
   private constructor(options: PerMessageDeflateOptions) {
