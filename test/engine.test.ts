@@ -1,35 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ensureBuilt } from './support/built-cli.js';
+import { MODULE_TRACE_REGISTER as REGISTER, ModuleTracer } from './support/module-trace.js';
 
+const tracer = new ModuleTracer();
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const REGISTER = fileURLToPath(new URL('./support/module-trace-register.mjs', import.meta.url));
-const traceDir = mkdtempSync(join(tmpdir(), 'wsgate-module-trace-'));
-let traces = 0;
 
 beforeAll(() => ensureBuilt(), 120_000);
-afterAll(() => rmSync(traceDir, { recursive: true, force: true }));
+afterAll(() => tracer.dispose());
 
 /** Every module URL a Node process resolved while running `args`, traced by module hooks. */
 function tracedRun(args: string[]): { modules: string[]; stdout: string; status: number | null } {
-  const trace = join(traceDir, `trace-${traces++}.txt`);
-  const run = spawnSync(process.execPath, ['--import', REGISTER, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, WSGATE_MODULE_TRACE: trace },
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  let modules: string[] = [];
-  try {
-    modules = readFileSync(trace, 'utf8').split('\n').filter((line) => line !== '');
-  } catch {
-    modules = [];
-  }
-  return { modules, stdout: run.stdout, status: run.status };
+  return tracer.run(args);
 }
 
 const FRAMEWORK = /\/node_modules\/(@nestjs\/|rxjs\/|reflect-metadata\/)/;
@@ -65,7 +50,7 @@ describe('lib/frames stands alone', () => {
 
 describe('wsgate echo', () => {
   it('serves from the engine entry alone: no @nestjs/*, rxjs or reflect-metadata file is opened', async () => {
-    const trace = join(traceDir, 'echo-trace.txt');
+    const trace = tracer.traceFile('echo-trace.txt');
     const child = spawn(process.execPath, ['--import', REGISTER, 'dist/bin/wsgate.js', 'echo', '--port', '0'], {
       cwd: ROOT,
       env: { ...process.env, WSGATE_MODULE_TRACE: trace },

@@ -1,4 +1,5 @@
 import { CloseCode, isValidWireCloseCode } from './close-codes.js';
+import type { DeflateCodec } from './deflate-codec.js';
 import {
   CapacityError,
   InvalidUtf8Error,
@@ -19,7 +20,6 @@ import {
 } from './frame-encoder.js';
 import { applyMask } from './mask.js';
 import { Opcode, isControlOpcode } from './opcodes.js';
-import type { PerMessageDeflate } from './permessage-deflate.js';
 import { Utf8Validator, isValidUtf8 } from './utf8-validator.js';
 
 /** What the parser reports to its owner (the connection). Called synchronously from `push()`. */
@@ -39,7 +39,7 @@ export interface FrameParserOptions {
   maxFrameSize: number;
   maxMessageSize: number;
   acceptUnmaskedFrames: boolean;
-  deflate: PerMessageDeflate | null;
+  deflate: DeflateCodec | null;
 }
 
 /** Named parser states (one `switch` in one loop; each returns early when short of bytes). */

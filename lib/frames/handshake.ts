@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions, ResolvedConnectionOptions } from './connection-options.js';
+import { DeflateCodec } from './deflate-codec.js';
+import { PERMESSAGE_DEFLATE, acceptDeflateOffer, type DeflateAgreement, type DeflateConfig } from './deflate-negotiation.js';
 import { HandshakeError, InvalidArgumentError } from './errors.js';
 import { formatExtensionHeader, parseExtensionHeader, type ExtensionParams } from './extension-header.js';
-import { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
+import { Limits } from './limits.js';
 import { WebSocketConnection } from './websocket-connection.js';
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
@@ -105,19 +107,31 @@ export function validateOrRefuseUpgrade(req: IncomingMessage, socket: Duplex): U
   }
 }
 
-/** Server side of extension negotiation: today permessage-deflate only. */
-export function negotiateDeflate(
-  offer: UpgradeOffer,
-  options: boolean | PerMessageDeflateOptions | undefined,
-  maxMessageSize: number,
-): { deflate: PerMessageDeflate; header: string } | null {
-  if (options === undefined || options === false) return null;
-  const offers = offer.extensions.get(PerMessageDeflate.extensionName);
+/** What the server agreed to for permessage-deflate: the response header and the codec's inputs. */
+export interface NegotiatedDeflate {
+  /** The `Sec-WebSocket-Extensions` value of the response. */
+  readonly header: string;
+  readonly config: DeflateConfig;
+  readonly agreement: DeflateAgreement;
+}
+
+/**
+ * Server side of extension negotiation (today permessage-deflate only), pure: `config` was
+ * resolved once with the server's options (`resolveDeflateConfig()`; null: off). No zlib
+ * stream exists until the connection opens with the result.
+ */
+export function negotiateDeflate(offer: UpgradeOffer, config: DeflateConfig | null): NegotiatedDeflate | null {
+  if (config === null) return null;
+  const offers = offer.extensions.get(PERMESSAGE_DEFLATE);
   if (offers === undefined) return null;
-  const deflate = new PerMessageDeflate(options === true ? {} : options, 'server', maxMessageSize);
-  const params = deflate.acceptAsServer(offers);
-  if (params === null) return null;
-  return { deflate, header: formatExtensionHeader(new Map([[PerMessageDeflate.extensionName, [params]]])) };
+  const accepted = acceptDeflateOffer(config, offers);
+  if (accepted === null) return null;
+  return { header: formatExtensionHeader(new Map([[PERMESSAGE_DEFLATE, [accepted.response]]])), config, agreement: accepted.agreement };
+}
+
+/** The connection's codec for what `negotiateDeflate()` agreed (a server's role). */
+export function serverDeflateCodec(deflate: NegotiatedDeflate | null | undefined, maxMessageSize: number): DeflateCodec | null {
+  return deflate ? new DeflateCodec(deflate.config, deflate.agreement, 'server', maxMessageSize) : null;
 }
 
 function checkHeaders(headers: Readonly<Record<string, string>> | undefined): void {
@@ -144,7 +158,7 @@ export interface AcceptUpgrade extends ConnectionOptions {
   /** Extra response headers. */
   headers?: Readonly<Record<string, string>>;
   /** From `negotiateDeflate()`. */
-  deflate?: { deflate: PerMessageDeflate; header: string } | null;
+  deflate?: NegotiatedDeflate | null;
 }
 
 /** Writes the 101 response (§4.2.2) and returns the open connection over `socket`. */
@@ -153,6 +167,9 @@ export function completeUpgrade(socket: Duplex, head: Buffer | null | undefined,
   if (accept.protocol !== undefined && accept.protocol !== '' && !TOKEN_PATTERN.test(accept.protocol)) {
     throw new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', `Invalid subprotocol ${JSON.stringify(accept.protocol)}`);
   }
+  // Made before the 101 goes out: a codec that cannot be made answers 500, not a dead socket.
+  const maxMessageSize = accept.resolvedOptions?.maxMessageSize ?? accept.maxMessageSize ?? Limits.maxMessageSize.default;
+  const deflate = serverDeflateCodec(accept.deflate, maxMessageSize);
   let response =
     'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${computeAcceptKey(accept.key)}\r\n`;
@@ -165,7 +182,7 @@ export function completeUpgrade(socket: Duplex, head: Buffer | null | undefined,
     role: 'server',
     protocol: accept.protocol ?? '',
     extensions: accept.deflate?.header ?? '',
-    deflate: accept.deflate?.deflate ?? null,
+    deflate,
   });
 }
 

@@ -46,7 +46,20 @@ export {
   guardUpgradeSocket,
   type UpgradeOffer,
   type AcceptUpgrade,
+  type NegotiatedDeflate,
 } from './handshake.js';
 export { parseExtensionHeader, formatExtensionHeader, type ExtensionParams } from './extension-header.js';
-export { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
+export {
+  DeflateConfig,
+  resolveDeflateConfig,
+  deflateOffer,
+  acceptDeflateOffer,
+  checkDeflateResponse,
+  PERMESSAGE_DEFLATE,
+  type PerMessageDeflateOptions,
+  type PerMessageDeflateOption,
+  type DeflateAgreement,
+  type DeflateAcceptance,
+} from './deflate-negotiation.js';
+export { DeflateCodec } from './deflate-codec.js';
 export { WsServer, type WsServerOptions } from './websocket-server.js';

@@ -4,11 +4,19 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from './connection-options.js';
+import { DeflateCodec } from './deflate-codec.js';
+import {
+  PERMESSAGE_DEFLATE,
+  checkDeflateResponse,
+  deflateOffer,
+  resolveDeflateConfig,
+  type DeflateConfig,
+  type PerMessageDeflateOption,
+} from './deflate-negotiation.js';
 import { HandshakeError, InvalidArgumentError, IoError, WsgError } from './errors.js';
 import { formatExtensionHeader, parseExtensionHeader } from './extension-header.js';
 import { WEBSOCKET_VERSION, computeAcceptKey, parseProtocolHeader } from './handshake.js';
 import { Limits } from './limits.js';
-import { PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
 import { WebSocketConnection, type TransportAbort } from './websocket-connection.js';
 
 /** The client's options on every road: the engine's limits plus what the opening handshake offers. */
@@ -17,8 +25,8 @@ export interface WebSocketClientOptions extends ConnectionOptions {
   protocols?: string[];
   /** Extra request headers. */
   headers?: Record<string, string>;
-  /** Offer permessage-deflate. @defaultValue false */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Offer permessage-deflate (options, or a `DeflateConfig` resolved once for many connections). @defaultValue false */
+  perMessageDeflate?: PerMessageDeflateOption;
   /** ms before the opening handshake is abandoned. @defaultValue 10000 */
   handshakeTimeout?: number;
   /** TLS: reject unauthorized certificates (wss:). @defaultValue true */
@@ -31,10 +39,19 @@ export interface WebSocketClientOptions extends ConnectionOptions {
 interface AgreedHandshake {
   protocol: string;
   extensions: string;
-  deflate: PerMessageDeflate | null;
+  deflate: DeflateCodec | null;
 }
 
-function checkAnswer(headers: IncomingHttpHeaders, protocols: readonly string[], deflate: PerMessageDeflate | null, status: number): AgreedHandshake {
+/** Our offer, as the answer is checked against it: the subprotocols and the deflate config (null: none). */
+interface ClientOffer {
+  readonly protocols: readonly string[];
+  readonly deflate: DeflateConfig | null;
+  /** Inflated bytes a message may reach, for the codec. */
+  readonly maxMessageSize: number;
+}
+
+function checkAnswer(headers: IncomingHttpHeaders, offer: ClientOffer, status: number): AgreedHandshake {
+  const { protocols } = offer;
   const protocolHeader = headers['sec-websocket-protocol'];
   const answered = parseProtocolHeader(Array.isArray(protocolHeader) ? protocolHeader.join(',') : protocolHeader);
   if (answered.length > 1 || (answered.length === 1 && !protocols.includes(answered[0]!))) {
@@ -44,25 +61,24 @@ function checkAnswer(headers: IncomingHttpHeaders, protocols: readonly string[],
     throw new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', 'Server sent an empty Sec-WebSocket-Protocol', status);
   }
   const extensionsHeader = headers['sec-websocket-extensions'];
-  let negotiated: PerMessageDeflate | null = null;
+  let codec: DeflateCodec | null = null;
   if (extensionsHeader !== undefined) {
     const extensions = parseExtensionHeader(extensionsHeader);
     for (const name of extensions.keys()) {
-      if (name !== PerMessageDeflate.extensionName || deflate === null) {
+      if (name !== PERMESSAGE_DEFLATE || offer.deflate === null) {
         throw new HandshakeError('WSG_ERR_HANDSHAKE_EXTENSION', `Server negotiated an extension that was not offered: ${name}`, status);
       }
     }
-    const answer = extensions.get(PerMessageDeflate.extensionName);
-    if (answer !== undefined) {
-      deflate!.acceptAsClient(answer);
-      negotiated = deflate;
+    const answer = extensions.get(PERMESSAGE_DEFLATE);
+    if (answer !== undefined && offer.deflate !== null) {
+      const agreement = checkDeflateResponse(offer.deflate, answer);
+      codec = new DeflateCodec(offer.deflate, agreement, 'client', offer.maxMessageSize);
     }
   }
-  if (negotiated === null) deflate?.cleanup();
   return {
     protocol: answered[0] ?? '',
     extensions: extensionsHeader ?? '',
-    deflate: negotiated,
+    deflate: codec,
   };
 }
 
@@ -106,14 +122,14 @@ export function connectWebSocket(url: string, options: WebSocketClientOptions, r
     ca,
     ...connectionOptions
   } = options;
-  const deflate =
-    perMessageDeflate === undefined || perMessageDeflate === false
-      ? null
-      : new PerMessageDeflate(perMessageDeflate === true ? {} : perMessageDeflate, 'client', connectionOptions.maxMessageSize ?? Limits.maxMessageSize.default);
+  // Resolved once per connect() (a DeflateConfig given by the caller is used as is); bad
+  // options throw here, before anything is dialled.
+  const deflate = resolveDeflateConfig(perMessageDeflate);
+  const offer: ClientOffer = { protocols, deflate, maxMessageSize: connectionOptions.maxMessageSize ?? Limits.maxMessageSize.default };
   const webSocketHeaders: Record<string, string> = { ...headers, 'Sec-WebSocket-Version': WEBSOCKET_VERSION };
   if (protocols.length > 0) webSocketHeaders['Sec-WebSocket-Protocol'] = protocols.join(', ');
   if (deflate !== null) {
-    webSocketHeaders['Sec-WebSocket-Extensions'] = formatExtensionHeader(new Map([[PerMessageDeflate.extensionName, [deflate.offer()]]]));
+    webSocketHeaders['Sec-WebSocket-Extensions'] = formatExtensionHeader(new Map([[PERMESSAGE_DEFLATE, [deflateOffer(deflate)]]]));
   }
   const handshake: ClientHandshake = {
     target,
@@ -122,14 +138,11 @@ export function connectWebSocket(url: string, options: WebSocketClientOptions, r
     rejectUnauthorized,
     ca,
     open(transport, head, answer, status, abort) {
-      const agreed = checkAnswer(answer, protocols, deflate, status);
+      const agreed = checkAnswer(answer, offer, status);
       return WebSocketConnection.fromPartiallyRead(transport, head, { ...connectionOptions, role: 'client', ...agreed, ...(abort !== undefined ? { abort } : {}) });
     },
   };
-  return road(handshake).catch((error: unknown) => {
-    deflate?.cleanup();
-    throw error;
-  });
+  return road(handshake);
 }
 
 /** The HTTP/1.1 road: a GET with Upgrade: websocket, answered 101 with the right accept key (§4.1). */

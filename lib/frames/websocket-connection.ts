@@ -18,7 +18,7 @@ import {
 } from './errors.js';
 import { FrameParser } from './frame-parser.js';
 import { Opcode } from './opcodes.js';
-import type { PerMessageDeflate } from './permessage-deflate.js';
+import type { DeflateCodec } from './deflate-codec.js';
 import type { PreparedMessage } from './prepared-message.js';
 
 export { PreparedMessage, encodeOnce } from './prepared-message.js';
@@ -36,7 +36,7 @@ export interface ConnectionInit extends ConnectionOptions {
   /** Sec-WebSocket-Extensions value agreed in the handshake. */
   extensions?: string;
   /** Negotiated permessage-deflate, or null. */
-  deflate?: PerMessageDeflate | null;
+  deflate?: DeflateCodec | null;
   /** Options already resolved once for many connections (a server's); the fields above are then ignored. */
   resolvedOptions?: ResolvedConnectionOptions;
   /**
@@ -84,7 +84,7 @@ export class WebSocketConnection extends EventEmitter {
   private readonly socket: Duplex;
   private readonly parser: FrameParser;
   private readonly writer: FrameWriter;
-  private readonly deflate: PerMessageDeflate | null;
+  private readonly deflate: DeflateCodec | null;
   private readonly abort: TransportAbort | null;
   private _id: string | undefined;
   private _state: ConnectionState = 'open';

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.js';
 import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
+import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOption } from './deflate-negotiation.js';
 import { InvalidOptionError } from './errors.js';
 import {
   completeUpgrade,
@@ -12,7 +13,6 @@ import {
   rejectUpgrade,
   validateOrRefuseUpgrade,
 } from './handshake.js';
-import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
 
 export interface WsServerOptions extends ConnectionOptions {
@@ -26,8 +26,8 @@ export interface WsServerOptions extends ConnectionOptions {
   path?: string;
   /** Picks a subprotocol from the offered list; `false` (or none) answers without one. */
   handleProtocols?: (offered: string[], req: IncomingMessage) => string | false;
-  /** Enables permessage-deflate (RFC 7692). @defaultValue false */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Enables permessage-deflate (RFC 7692): `true`, options, or a `DeflateConfig` resolved earlier. @defaultValue false */
+  perMessageDeflate?: PerMessageDeflateOption;
 }
 
 /**
@@ -38,6 +38,8 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
   private readonly httpServer: Server;
   private readonly ownsServer: boolean;
   private readonly connectionOptions: ResolvedConnectionOptions;
+  /** Resolved once here; every upgrade negotiates against this same frozen config (null: off). */
+  private readonly deflateConfig: DeflateConfig | null;
   private readonly _clients = new Set<WebSocketConnection>();
   private closing = false;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -52,6 +54,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
     const { port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, ...connectionOptions } = options;
     // Validate once, up front; each connection re-applies the same options.
     this.connectionOptions = resolveConnectionOptions(connectionOptions);
+    this.deflateConfig = resolveDeflateConfig(options.perMessageDeflate);
     if (options.server !== undefined) {
       this.httpServer = options.server;
       this.ownsServer = false;
@@ -110,12 +113,11 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
         const chosen = this.options.handleProtocols(offer.protocols, req);
         if (chosen !== false) protocol = chosen;
       }
-      const maxMessageSize = this.connectionOptions.maxMessageSize;
       conn = completeUpgrade(socket, head, {
         resolvedOptions: this.connectionOptions,
         key: offer.key,
         ...(protocol !== undefined ? { protocol } : {}),
-        deflate: negotiateDeflate(offer, this.options.perMessageDeflate, maxMessageSize),
+        deflate: negotiateDeflate(offer, this.deflateConfig),
       });
     } catch (error) {
       rejectUpgrade(socket, 500);

@@ -84,7 +84,7 @@ export class AcceptPhase {
         key: offer.key,
         ...(protocol !== undefined ? { protocol } : {}),
         ...(decision.headers !== undefined ? { headers: decision.headers } : {}),
-        deflate: negotiateDeflate(offer, plan.options.perMessageDeflate, connection.maxMessageSize),
+        deflate: negotiateDeflate(offer, plan.options.perMessageDeflate),
       });
     } catch (error) {
       this.logFailure(error, plan);
@@ -152,7 +152,7 @@ export class AcceptPhase {
         ...(protocol !== undefined ? { protocol } : {}),
         ...(decision.headers !== undefined ? { headers: decision.headers } : {}),
         options: plan.options.connection,
-        perMessageDeflate: plan.options.perMessageDeflate,
+        perMessageDeflate: plan.options.perMessageDeflate ?? false,
       },
       opened: (engine) => {
         rememberConnectStream(engine, stream);

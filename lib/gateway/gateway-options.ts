@@ -1,6 +1,6 @@
 import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../frames/connection-options.js';
 import { WsgError } from '../frames/errors.js';
-import type { PerMessageDeflateOptions } from '../frames/permessage-deflate.js';
+import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
 import { isCodecOption, resolveCodec, type WsCodec, type WsCodecOption } from './codec.js';
 import { DecoratorError, GatewayError, type GatewayErrorCode } from './errors.js';
 import { GatewayLimits } from './gateway-limits.js';
@@ -37,8 +37,8 @@ export interface WsGatewayOptions extends ConnectionOptions {
   onError?: WsHandlerErrorPolicy;
   /** messages: mailbox bound per connection (see `GatewayLimits.maxMailbox`). @defaultValue 1024 */
   maxMailbox?: number;
-  /** Offer permessage-deflate (RFC 7692) to clients that ask for it. @defaultValue false */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Offer permessage-deflate (RFC 7692) to clients that ask for it: `true`, options, or a `DeflateConfig`. @defaultValue false */
+  perMessageDeflate?: PerMessageDeflateOption;
 }
 
 /** Gateway options after defaults are merged and validated; frozen. */
@@ -53,7 +53,8 @@ export interface ResolvedGatewayOptions {
   readonly onUndecodable: WsBadMessagePolicy;
   readonly onError: WsHandlerErrorPolicy;
   readonly maxMailbox: number;
-  readonly perMessageDeflate: boolean | Readonly<PerMessageDeflateOptions>;
+  /** Resolved once at bootstrap; null: off. */
+  readonly perMessageDeflate: DeflateConfig | null;
   readonly connection: ResolvedConnectionOptions;
 }
 
@@ -95,8 +96,9 @@ function checkStringList(code: OptionErrorCode, name: string, value: unknown): v
 /**
  * Checks gateway options without applying defaults: key names, types, ranges, and that the
  * engine limits given do not conflict. `code` says who is asking (decorator or module).
+ * Returns the permessage-deflate config it resolved to check them (null: off).
  */
-export function checkGatewayOptions(options: unknown, code: OptionErrorCode, allowAddress: boolean): void {
+export function checkGatewayOptions(options: unknown, code: OptionErrorCode, allowAddress: boolean): DeflateConfig | null {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     fail(code, `Gateway options must be an object, got ${options === null ? 'null' : typeof options}`);
   }
@@ -121,8 +123,13 @@ export function checkGatewayOptions(options: unknown, code: OptionErrorCode, all
   if (o.maxMailbox !== undefined && (typeof o.maxMailbox !== 'number' || !Number.isSafeInteger(o.maxMailbox) || o.maxMailbox < 1)) {
     fail(code, `Option maxMailbox must be a positive integer, got ${String(o.maxMailbox)}`);
   }
-  if (o.perMessageDeflate !== undefined && typeof o.perMessageDeflate !== 'boolean' && (o.perMessageDeflate === null || typeof o.perMessageDeflate !== 'object')) {
-    fail(code, 'Option perMessageDeflate must be a boolean or an options object');
+  let deflate: DeflateConfig | null;
+  try {
+    // Checked where the options are written (decorator, forRoot), so a bad one fails at load.
+    deflate = resolveDeflateConfig(o.perMessageDeflate as PerMessageDeflateOption | undefined);
+  } catch (error) {
+    if (error instanceof WsgError) fail(code, error.message, error);
+    throw error;
   }
   const connection: Record<string, unknown> = {};
   for (const key of CONNECTION_KEYS) if (o[key] !== undefined) connection[key] = o[key];
@@ -132,6 +139,7 @@ export function checkGatewayOptions(options: unknown, code: OptionErrorCode, all
     if (error instanceof WsgError) fail(code, error.message, error);
     throw error;
   }
+  return deflate;
 }
 
 /**
@@ -140,7 +148,7 @@ export function checkGatewayOptions(options: unknown, code: OptionErrorCode, all
  */
 export function resolveGatewayOptions(own: WsGatewayOptions, defaults: Omit<WsGatewayOptions, 'path' | 'port'> = {}): ResolvedGatewayOptions {
   const merged: WsGatewayOptions = { ...defaults, ...own };
-  checkGatewayOptions(merged, 'WSG_ERR_GATEWAY_INVALID_OPTION', true);
+  const perMessageDeflate = checkGatewayOptions(merged, 'WSG_ERR_GATEWAY_INVALID_OPTION', true);
   const connection: Record<string, unknown> = {};
   for (const key of CONNECTION_KEYS) {
     const value = (merged as Record<string, unknown>)[key];
@@ -158,7 +166,7 @@ export function resolveGatewayOptions(own: WsGatewayOptions, defaults: Omit<WsGa
     onUndecodable: merged.onUndecodable ?? 'error',
     onError: merged.onError ?? 'exception',
     maxMailbox: merged.maxMailbox ?? GatewayLimits.maxMailbox.default,
-    perMessageDeflate: typeof merged.perMessageDeflate === 'object' ? Object.freeze({ ...merged.perMessageDeflate }) : (merged.perMessageDeflate ?? false),
+    perMessageDeflate,
     connection: resolveConnectionOptions(connection as ConnectionOptions),
   });
 }

@@ -12,10 +12,10 @@ import {
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '../frames/close-codes.js';
 import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../frames/connection-options.js';
+import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
 import { HandshakeError } from '../frames/errors.js';
 import { parseExtensionHeader, type ExtensionParams } from '../frames/extension-header.js';
-import { WEBSOCKET_VERSION, negotiateDeflate, parseProtocolHeader, rejectUpgrade } from '../frames/handshake.js';
-import type { PerMessageDeflateOptions } from '../frames/permessage-deflate.js';
+import { WEBSOCKET_VERSION, negotiateDeflate, parseProtocolHeader, rejectUpgrade, serverDeflateCodec } from '../frames/handshake.js';
 import { WebSocketConnection, type ConnectionOwner } from '../frames/websocket-connection.js';
 import { Http2Error, Http2HandshakeError, http2ErrorCodeFor } from './errors.js';
 import { HTTP2_HEADER_PROTOCOL, WEBSOCKET_PROTOCOL, webSocketStreamAbort } from './rfc8441.js';
@@ -51,8 +51,11 @@ export interface ExtendedConnectAccept {
   headers?: Readonly<Record<string, string>>;
   /** Engine limits for this connection, instead of the intake's. */
   options?: ConnectionOptions;
-  /** permessage-deflate for this connection, instead of the intake's. */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * permessage-deflate for this connection, instead of the intake's. Options are validated per
+   * decision; a `DeflateConfig` (`resolveDeflateConfig()`, made once) is used as is.
+   */
+  perMessageDeflate?: PerMessageDeflateOption;
 }
 
 /** Refuse with a real HTTP/2 response (never a 200). */
@@ -76,8 +79,8 @@ export interface ExtendedConnectOptions extends ConnectionOptions {
   accept?: ExtendedConnectAcceptHook;
   /** Shortcut when there is no accept hook: picks a subprotocol; `false` answers without one. */
   handleProtocols?: (offered: readonly string[], request: ExtendedConnectRequest) => string | false;
-  /** Enables permessage-deflate (RFC 7692). @defaultValue false */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Enables permessage-deflate (RFC 7692): `true`, options, or a `DeflateConfig` resolved earlier. @defaultValue false */
+  perMessageDeflate?: PerMessageDeflateOption;
 }
 
 /** A server the intake can listen on: `http2.createServer` / `createSecureServer` with `enableConnectProtocol`. */
@@ -144,6 +147,8 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
   private readonly connectionOptions: ResolvedConnectionOptions;
   /** As given, so a decision's `options` override them before defaults apply. */
   private readonly givenConnectionOptions: ConnectionOptions;
+  /** Resolved once here; every accepted stream negotiates against it unless a decision brings its own. */
+  private readonly deflateConfig: DeflateConfig | null;
   private readonly _clients = new Set<WebSocketConnection>();
   private closing = false;
 
@@ -177,6 +182,7 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
     const { path: _p, accept: _a, handleProtocols: _hp, perMessageDeflate: _d, ...connectionOptions } = options;
     this.givenConnectionOptions = connectionOptions;
     this.connectionOptions = resolveConnectionOptions(connectionOptions);
+    this.deflateConfig = resolveDeflateConfig(options.perMessageDeflate);
     if (server !== null) {
       server.on('stream', this.onStream);
       server.on('connect', this.onConnect);
@@ -268,24 +274,21 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
       return;
     }
     let options: ResolvedConnectionOptions;
+    let deflateConfig: DeflateConfig | null;
     try {
       options = decision.options === undefined ? this.connectionOptions : resolveConnectionOptions({ ...this.givenConnectionOptions, ...decision.options });
+      deflateConfig = decision.perMessageDeflate === undefined ? this.deflateConfig : resolveDeflateConfig(decision.perMessageDeflate);
     } catch (error) {
       this.deny(stream, asHandshakeError(error), request);
       return;
     }
-    const deflate = negotiateDeflate(
-      { key: '', protocols: [...request.protocols], extensions: new Map(request.extensions) },
-      decision.perMessageDeflate ?? this.options.perMessageDeflate,
-      options.maxMessageSize,
-    );
+    const deflate = negotiateDeflate({ key: '', protocols: [...request.protocols], extensions: new Map(request.extensions) }, deflateConfig);
     const responseHeaders: OutgoingHttpHeaders = { ...decision.headers, [h2.HTTP2_HEADER_STATUS]: h2.HTTP_STATUS_OK };
     if (protocol !== '') responseHeaders['sec-websocket-protocol'] = protocol;
     if (deflate !== null) responseHeaders['sec-websocket-extensions'] = deflate.header;
     try {
       stream.respond(responseHeaders);
     } catch (error) {
-      deflate?.deflate.cleanup();
       const code = http2ErrorCodeFor(error, 'WSG_ERR_H2_RESPOND_FAILED');
       const message = `Could not answer the extended CONNECT: ${(error as Error).message}`;
       this.deny(stream, new Http2HandshakeError(code, message, h2.HTTP_STATUS_INTERNAL_SERVER_ERROR, {}, { cause: error }), request);
@@ -297,7 +300,7 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
       resolvedOptions: options,
       protocol,
       extensions: deflate?.header ?? '',
-      deflate: deflate?.deflate ?? null,
+      deflate: serverDeflateCodec(deflate, options.maxMessageSize),
     });
     stream.off('error', guardError);
     this._clients.add(conn);

@@ -12,7 +12,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { resolveConnectionOptions, type ConnectionOptions } from '../frames/connection-options.js';
-import type { PerMessageDeflateOptions } from '../frames/permessage-deflate.js';
+import { resolveDeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
 import type { WebSocketConnection } from '../frames/websocket-connection.js';
 import { WsServer } from '../frames/websocket-server.js';
 import { Http2Error } from './errors.js';
@@ -48,8 +48,8 @@ export interface Http2WsServerOptions extends ConnectionOptions {
   path?: string;
   /** Picks a subprotocol from the offered list (both roads); `false` answers without one. */
   handleProtocols?: (offered: readonly string[], info: { path: string; headers: IncomingHttpHeaders }) => string | false;
-  /** Enables permessage-deflate (RFC 7692) on both roads. @defaultValue false */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Enables permessage-deflate (RFC 7692) on both roads: `true`, options, or a `DeflateConfig`. @defaultValue false */
+  perMessageDeflate?: PerMessageDeflateOption;
   /**
    * Advertise SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3). Off, browsers open their
    * WebSockets on a separate HTTP/1.1 connection. @defaultValue true
@@ -104,6 +104,8 @@ export class Http2WsServer extends EventEmitter {
       throw new Http2Error('WSG_ERR_H2_INVALID_OPTION', 'Http2WsServer needs `key` and `cert` (PEM): browsers speak HTTP/2 over TLS only');
     }
     this.closeTimeout = resolveConnectionOptions(connectionOptions).closeTimeout;
+    // Resolved once for both roads: WsServer and the intake take the config as it is.
+    const deflateConfig = resolveDeflateConfig(perMessageDeflate);
     this.server = createSecureServer({ key, cert, allowHTTP1: true, settings: { enableConnectProtocol } }, onRequest);
     this.server.on('session', (session: Http2Session) => {
       this.sessions.add(session);
@@ -123,7 +125,7 @@ export class Http2WsServer extends EventEmitter {
       ...(handleProtocols !== undefined
         ? { handleProtocols: (offered: string[], req: IncomingMessage) => handleProtocols(offered, { path: req.url ?? '/', headers: req.headers }) }
         : {}),
-      ...(perMessageDeflate !== undefined ? { perMessageDeflate } : {}),
+      ...(deflateConfig !== null ? { perMessageDeflate: deflateConfig } : {}),
     });
     this.http1.on('connection', (conn: WebSocketConnection, req: IncomingMessage) => {
       this.emit('connection', conn, { road: 'http/1.1', path: req.url ?? '/', headers: req.headers } satisfies Http2WsConnectionInfo);
@@ -135,7 +137,7 @@ export class Http2WsServer extends EventEmitter {
       ...(handleProtocols !== undefined
         ? { handleProtocols: (offered: readonly string[], req: ExtendedConnectRequest) => handleProtocols(offered, { path: req.path, headers: req.headers }) }
         : {}),
-      ...(perMessageDeflate !== undefined ? { perMessageDeflate } : {}),
+      ...(deflateConfig !== null ? { perMessageDeflate: deflateConfig } : {}),
     });
     this.intake.on('connection', (conn: WebSocketConnection, req: ExtendedConnectRequest) => {
       this.emit('connection', conn, { road: 'h2', path: req.path, headers: req.headers } satisfies Http2WsConnectionInfo);

@@ -2,11 +2,12 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { CloseCode } from '../../lib/frames/close-codes.js';
+import type { DeflateCodec } from '../../lib/frames/deflate-codec.js';
 import { CapacityError, InvalidUtf8Error, ProtocolError, type WsgError } from '../../lib/frames/errors.js';
 import { encodeFrame, encodeFrameBytes } from '../../lib/frames/frame-encoder.js';
 import { FrameParser, type FrameParserOptions, type FrameParserSink } from '../../lib/frames/frame-parser.js';
 import { Opcode } from '../../lib/frames/opcodes.js';
-import { PerMessageDeflate } from '../../lib/frames/permessage-deflate.js';
+import { bareCodec } from '../support/deflate-pair.js';
 import { expectWsgError } from '../support/expect-wsg-error.js';
 
 // RFC 6455 §5 framing as the engine's FrameParser reads it: bytes in (as socket reads), events out
@@ -508,7 +509,7 @@ describe('RFC 6455 §5.5 control frames', () => {
   });
 
   it('fails 1002 WSG_ERR_UNEXPECTED_RSV on RSV1 set on a control frame, even with permessage-deflate', () => {
-    const deflate = new PerMessageDeflate({}, 'server', 1 << 20);
+    const deflate = bareCodec('server', {}, 1 << 20);
     try {
       const { parser, sink } = setup({ deflate });
       parser.push(frame(Opcode.Ping, 'x', { rsv1: true }));
@@ -737,7 +738,7 @@ describe('limit maxFrameSize', () => {
 });
 
 describe('permessage-deflate frames (RFC 7692 §6)', () => {
-  const deflates: PerMessageDeflate[] = [];
+  const deflates: DeflateCodec[] = [];
   afterEach(() => {
     for (const d of deflates.splice(0)) d.cleanup();
   });
@@ -749,7 +750,7 @@ describe('permessage-deflate frames (RFC 7692 §6)', () => {
   }
 
   function withDeflate(options: Partial<FrameParserOptions> = {}): { parser: FrameParser; sink: Recorder; done: (n: number) => Promise<void> } {
-    const deflate = new PerMessageDeflate({}, 'server', options.maxMessageSize ?? 1 << 20);
+    const deflate = bareCodec('server', {}, options.maxMessageSize ?? 1 << 20);
     deflates.push(deflate);
     const { parser, sink } = setup({ deflate, ...options });
     const done = (n: number): Promise<void> =>

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { resolveDeflateConfig, type PerMessageDeflateOption } from '../../lib/frames/deflate-negotiation.js';
 import { HandshakeError, InvalidArgumentError } from '../../lib/frames/errors.js';
 import { parseExtensionHeader } from '../../lib/frames/extension-header.js';
 import {
@@ -17,7 +18,6 @@ import {
   type UpgradeOffer,
 } from '../../lib/frames/handshake.js';
 import { Opcode } from '../../lib/frames/opcodes.js';
-import { PerMessageDeflate } from '../../lib/frames/permessage-deflate.js';
 import type { WebSocketConnection } from '../../lib/frames/websocket-connection.js';
 import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
 import { RawPeer, rawHttpExchange } from '../support/raw-peer.js';
@@ -296,20 +296,17 @@ describe('validateOrRefuseUpgrade(): a router\'s front door', () => {
 });
 
 describe('RFC 7692 §5 negotiateDeflate(): the server\'s answer to permessage-deflate offers', () => {
-  const made: PerMessageDeflate[] = [];
-  afterEach(() => {
-    for (const d of made.splice(0)) d.cleanup();
-  });
-
   function offer(header: string | undefined): UpgradeOffer {
     return { key: KEY, protocols: [], extensions: parseExtensionHeader(header) };
   }
 
-  function negotiate(header: string | undefined, options: Parameters<typeof negotiateDeflate>[1]): string | null {
-    const result = negotiateDeflate(offer(header), options, 1 << 20);
+  function negotiate(header: string | undefined, options: PerMessageDeflateOption | undefined): string | null {
+    const config = resolveDeflateConfig(options);
+    const result = negotiateDeflate(offer(header), config);
     if (result === null) return null;
-    made.push(result.deflate);
-    expect(result.deflate).toBeInstanceOf(PerMessageDeflate);
+    // The config it was given, unchanged: the codec is built from it when the connection opens.
+    expect(result.config).toBe(config);
+    expect(Object.isFrozen(result.agreement)).toBe(true);
     return result.header;
   }
 
@@ -357,7 +354,7 @@ describe('RFC 6455 §4.2.2 completeUpgrade(): the 101 response and the open conn
       return completeUpgrade(socket, head, {
         key: offer.key,
         protocol: 'superchat',
-        deflate: negotiateDeflate(offer, true, 1 << 20),
+        deflate: negotiateDeflate(offer, resolveDeflateConfig(true)),
         headers: { 'X-Room': 'lobby' },
         closeTimeout: 100,
       });

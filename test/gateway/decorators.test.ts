@@ -90,6 +90,7 @@ describe('@WsGateway', () => {
     ['an engine limit out of range', { maxMessageSize: 0 }],
     ['conflicting engine limits', { maxSendQueue: 100, sendLowWaterMark: 1000 }],
     ['perMessageDeflate of the wrong type', { perMessageDeflate: 'yes' }],
+    ['a perMessageDeflate option out of range', { perMessageDeflate: { serverMaxWindowBits: 16 } }],
   ])('throws WSG_ERR_DECORATOR_OPTION for %s', (_what, options) => {
     thrown(() => WsGateway(options as never), 'WSG_ERR_DECORATOR_OPTION');
   });
@@ -101,6 +102,9 @@ describe('@WsGateway', () => {
   it('keeps the engine error as the cause', () => {
     const error = thrown(() => WsGateway({ maxMessageSize: -1 }), 'WSG_ERR_DECORATOR_OPTION');
     expectWsgError(error.cause, 'WSG_ERR_INVALID_OPTION');
+    const deflate = thrown(() => WsGateway({ perMessageDeflate: { threshold: -1 } }), 'WSG_ERR_DECORATOR_OPTION');
+    expectWsgError(deflate.cause, 'WSG_ERR_INVALID_OPTION');
+    expect(deflate.message).toBe('Option perMessageDeflate.threshold must be an integer from 0 to 9007199254740991, got -1');
   });
 });
 

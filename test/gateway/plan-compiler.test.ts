@@ -35,6 +35,7 @@ import {
   type WsConnection,
   type WsGatewayOptions,
 } from '../../lib/gateway/index.js';
+import { DeflateConfig, resolveDeflateConfig } from '../../lib/frames/deflate-negotiation.js';
 import { HandlerChainFactory } from '../../lib/gateway/handler-chain.js';
 import { nestContainerOf } from '../../lib/gateway/nest-container.js';
 import { isGatewayClass, PlanCompiler } from '../../lib/gateway/plan-compiler.js';
@@ -302,6 +303,16 @@ describe('plan compiler', () => {
       expect(plan.options.connection.idleTimeout).toBe(1000);
       expect(plan.options.maxMailbox).toBe(7);
       expect(compile(DependsOnConnection, { codec: 'json' }).options.codec).toBe(jsonCodec);
+    });
+
+    it('resolves perMessageDeflate once into the plan: a frozen DeflateConfig from the merged options, null when off', () => {
+      const plan = compile(FullGateway, { perMessageDeflate: { serverMaxWindowBits: 10, threshold: 0 } });
+      expect(plan.options.perMessageDeflate).toBeInstanceOf(DeflateConfig);
+      expect(plan.options.perMessageDeflate).toMatchObject({ serverMaxWindowBits: 10, threshold: 0, concurrencyLimit: 10 });
+      expect(Object.isFrozen(plan.options.perMessageDeflate)).toBe(true);
+      expect(compile(FullGateway).options.perMessageDeflate).toBeNull();
+      const shared = resolveDeflateConfig({ level: 1 })!;
+      expect(compile(FullGateway, { perMessageDeflate: shared }).options.perMessageDeflate).toBe(shared);
     });
 
     it('throws WSG_ERR_GATEWAY_INVALID_OPTION when defaults and own options conflict', () => {

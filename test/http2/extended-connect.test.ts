@@ -292,6 +292,8 @@ describe('accept hook: the router decides before the 200', () => {
               return { accept: true };
             case '/limits':
               return { accept: true, options: { maxMessageSize: 16 } };
+            case '/bad-deflate':
+              return { accept: true, perMessageDeflate: { serverMaxWindowBits: 7 } };
             case '/deny200':
               return { accept: false, status: 200 };
             case '/bad-deny-headers':
@@ -338,6 +340,14 @@ describe('accept hook: the router decides before the 200', () => {
     expectWsgError(rejected, 'WSG_ERR_H2_ACCEPT_FAILED');
     expect(rejected.status).toBe(500);
     expect((rejected.cause as Error).message).toBe('router bug');
+  });
+
+  it('a decision with bad perMessageDeflate options answers 500 WSG_ERR_H2_ACCEPT_FAILED, the option error as cause', async () => {
+    const error = await rejectionOf(dial(`${site.origin}/bad-deflate`, { perMessageDeflate: true }));
+    expect(error.status).toBe(500);
+    const { error: rejected } = await site.rejections.next();
+    expectWsgError(rejected, 'WSG_ERR_H2_ACCEPT_FAILED');
+    expectWsgError(rejected.cause, 'WSG_ERR_INVALID_OPTION');
   });
 
   it('a subprotocol the client did not offer answers 500 WSG_ERR_H2_ACCEPT_FAILED', async () => {

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { get as httpsGet } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CloseCode } from '../../lib/frames/close-codes.js';
+import { DeflateConfig, resolveDeflateConfig } from '../../lib/frames/deflate-negotiation.js';
 import { WsClient, type WsClientOptions } from '../../lib/http2/ws-client.js';
 import type { WebSocketConnection } from '../../lib/frames/websocket-connection.js';
 import { Http2WsServer, type Http2WsConnectionInfo, type Http2WsServerOptions } from '../../lib/http2/http2-ws-server.js';
@@ -161,6 +162,28 @@ describe('Http2WsServer options', () => {
     const answer = await rawRequest(session, { ':path': '/' }, true);
     await closeSession(session);
     expect(answer.status).toBe(400);
+  });
+
+  it('perMessageDeflate: resolved once for both roads; upgrades on either make no config and answer what it said', async () => {
+    // The client's config is made before counting: the count is the server's alone.
+    const offer = resolveDeflateConfig(true)!;
+    const from = jest.spyOn(DeflateConfig, 'from');
+    try {
+      const site = await startSite({ perMessageDeflate: { serverMaxWindowBits: 11 } });
+      expect(from).toHaveBeenCalledTimes(1);
+      for (const road of ['http/1.1', 'h2', 'http/1.1', 'h2'] as const) {
+        const client = await dial(`${site.url}/`, { ...roads[road], perMessageDeflate: offer });
+        const { conn, info } = await site.connections.next();
+        expect([info.road, conn.extensions, client.extensions]).toEqual([road, 'permessage-deflate; server_max_window_bits=11', 'permessage-deflate; server_max_window_bits=11']);
+      }
+      expect(from).toHaveBeenCalledTimes(1);
+    } finally {
+      from.mockRestore();
+    }
+  });
+
+  it('perMessageDeflate: a bad option throws WSG_ERR_INVALID_OPTION at construction', () => {
+    expectThrowsWsgError(() => new Http2WsServer({ key: TLS_KEY, cert: TLS_CERT, perMessageDeflate: { level: 10 } }), 'WSG_ERR_INVALID_OPTION');
   });
 
   it('throws WSG_ERR_H2_INVALID_OPTION without key and cert', () => {

@@ -2,7 +2,7 @@ import { constants, createDeflateRaw, createInflateRaw, deflateRawSync, inflateR
 
 /**
  * RFC 7692 §7.2 compression for raw test peers, on node:zlib directly (not the engine's
- * PerMessageDeflate), so the suites check the engine against an independent implementation.
+ * DeflateCodec), so the suites check the engine against an independent implementation.
  */
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);

@@ -6,7 +6,7 @@ import { FIN_BIT, RSV1_BIT, encodeFrameBytes, headerSize, writeHeader } from '..
 import { nextMaskKey } from '../mask-key-source.js';
 import { applyMask } from '../mask.js';
 import { Opcode } from '../opcodes.js';
-import type { PerMessageDeflate } from '../permessage-deflate.js';
+import type { DeflateCodec } from '../deflate-codec.js';
 import type { PreparedMessage } from '../prepared-message.js';
 
 /**
@@ -69,7 +69,7 @@ export class FrameWriter {
     private readonly host: FrameWriterHost,
     private readonly socket: Duplex,
     private readonly masked: boolean,
-    private readonly deflate: PerMessageDeflate | null,
+    private readonly deflate: DeflateCodec | null,
     private readonly options: ResolvedConnectionOptions,
   ) {}
 

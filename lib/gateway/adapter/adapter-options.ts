@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../../frames/connection-options.js';
 import { WsgError } from '../../frames/errors.js';
-import { PerMessageDeflate, type PerMessageDeflateOptions } from '../../frames/permessage-deflate.js';
+import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOptions } from '../../frames/deflate-negotiation.js';
 import { GatewayError } from '../errors.js';
 import { GatewayLimits } from '../gateway-limits.js';
 import { jsonMessageParser, type WsGateMessageParser } from './message-parser.js';
@@ -81,7 +81,8 @@ export type WsGateAdapterOptions = WsGateServerOptions;
 /** One gateway server's options after merging, defaults and checks; frozen. */
 export interface ResolvedServerOptions {
   readonly connection: ResolvedConnectionOptions;
-  readonly perMessageDeflate: boolean | Readonly<PerMessageDeflateOptions>;
+  /** Resolved once per gateway server; null: off. */
+  readonly perMessageDeflate: DeflateConfig | null;
   readonly verifyClient: WsVerifyClient | null;
   readonly handleProtocols: WsHandleProtocols | null;
   readonly host: string | undefined;
@@ -207,19 +208,16 @@ export function resolveServerOptions(adapter: Readonly<WsGateAdapterOptions>, ga
     if (error instanceof WsgError) throw invalid(`${where}: ${error.message}`, error);
     throw error;
   }
-  const deflate = deflateOptions(merged.perMessageDeflate);
-  if (typeof deflate === 'object') {
-    try {
-      // Construction only checks the options; zlib streams are made per connection, lazily.
-      new PerMessageDeflate(deflate, 'server', connection.maxMessageSize);
-    } catch (error) {
-      if (error instanceof WsgError) throw invalid(`${where}: ${error.message}`, error);
-      throw error;
-    }
+  let perMessageDeflate: DeflateConfig | null;
+  try {
+    perMessageDeflate = resolveDeflateConfig(deflateOptions(merged.perMessageDeflate));
+  } catch (error) {
+    if (error instanceof WsgError) throw invalid(`${where}: ${error.message}`, error);
+    throw error;
   }
   return Object.freeze({
     connection,
-    perMessageDeflate: typeof deflate === 'object' ? Object.freeze(deflate) : (deflate ?? false),
+    perMessageDeflate,
     verifyClient: merged.verifyClient ?? null,
     handleProtocols: merged.handleProtocols ?? null,
     host: merged.host,

@@ -155,7 +155,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
       const chosen = options.handleProtocols === null ? offer.protocols[0] : options.handleProtocols(new Set(offer.protocols), req);
       if (chosen) protocol = chosen;
     }
-    const deflate = negotiateDeflate(offer, options.perMessageDeflate, options.connection.maxMessageSize);
+    const deflate = negotiateDeflate(offer, options.perMessageDeflate);
     let headers: Record<string, string> | undefined;
     if (this.listenerCount('headers') > 0) {
       const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAcceptKey(offer.key)}`];
@@ -225,7 +225,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
         accept: true,
         ...(protocol !== undefined ? { protocol } : {}),
         options: options.connection,
-        perMessageDeflate: options.perMessageDeflate,
+        perMessageDeflate: options.perMessageDeflate ?? false,
       },
       opened: (engine) => {
         rememberConnectStream(engine, connect.stream);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../../lib/frames/close-codes.js';
 import { CapacityError, InvalidUtf8Error, ProtocolError, WsgError } from '../../../lib/frames/errors.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
-import type { PerMessageDeflateOptions } from '../../../lib/frames/permessage-deflate.js';
+import type { PerMessageDeflateOptions } from '../../../lib/frames/deflate-negotiation.js';
 import type { WsServerOptions } from '../../../lib/frames/websocket-server.js';
 import { RawDeflater, RawInflater, compressMessage, inflateMessage, normaliseExtensions } from '../../support/raw-deflate.js';
 import type { RawPeer } from '../../support/raw-peer.js';

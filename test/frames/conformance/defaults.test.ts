@@ -4,9 +4,9 @@ import { resolveConnectionOptions } from '../../../lib/frames/connection-options
 import { CapacityError, SendQueueFullError, TimeoutError } from '../../../lib/frames/errors.js';
 import { Limits } from '../../../lib/frames/limits.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
-import { PerMessageDeflate } from '../../../lib/frames/permessage-deflate.js';
 import type { WsServerOptions } from '../../../lib/frames/websocket-server.js';
 import { sharedZlibLimiter } from '../../../lib/frames/zlib-limiter.js';
+import { bareCodec } from '../../support/deflate-pair.js';
 import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import { inflateMessage } from '../../support/raw-deflate.js';
 import type { RawPeer } from '../../support/raw-peer.js';
@@ -260,7 +260,7 @@ describe('documented defaults', () => {
   describe('perMessageDeflate.concurrencyLimit: 10 zlib operations in flight', () => {
     it('starts 10 compressions at once and holds the 11th until one finishes', async () => {
       expect({ inFlight: sharedZlibLimiter.inFlight, queued: sharedZlibLimiter.queued }).toEqual({ inFlight: 0, queued: 0 });
-      const instances = Array.from({ length: 11 }, () => new PerMessageDeflate({}, 'server', 1 * MiB));
+      const instances = Array.from({ length: 11 }, () => bareCodec('server', {}, 1 * MiB));
       const done: Array<Promise<Buffer>> = instances.map(
         (deflate, i) =>
           new Promise<Buffer>((resolve, reject) => deflate.compress(patterned(4 * KiB, i), true, (error, result) => (error === null ? resolve(result!) : reject(error)))),

@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { createServer } from 'node:http';
+import { DeflateConfig } from '../../../lib/frames/deflate-negotiation.js';
 import { InvalidOptionError } from '../../../lib/frames/errors.js';
 import { Limits } from '../../../lib/frames/limits.js';
 import { resolveServerOptions } from '../../../lib/gateway/adapter/adapter-options.js';
@@ -22,7 +23,7 @@ describe('WsGateAdapter options: defaults', () => {
     expect(o.connection.sendQueuePolicy).toBe('close');
     expect(o.connection.closeTimeout).toBe(Limits.closeTimeout.default);
     expect(o).toMatchObject({
-      perMessageDeflate: false,
+      perMessageDeflate: null,
       ordered: false,
       maxMailbox: GatewayLimits.maxMailbox.default,
       onUnknownEvent: 'ignore',
@@ -45,10 +46,10 @@ describe('WsGateAdapter options: defaults', () => {
   });
 
   it("reads ws's perMessageDeflate form (zlibDeflateOptions.level)", () => {
-    expect(resolveServerOptions({}, { perMessageDeflate: { threshold: 0, zlibDeflateOptions: { level: 1, chunkSize: 1024 } } }, 'test').perMessageDeflate).toEqual({
-      threshold: 0,
-      level: 1,
-    });
+    const deflate = resolveServerOptions({}, { perMessageDeflate: { threshold: 0, zlibDeflateOptions: { level: 1, chunkSize: 1024 } } }, 'test').perMessageDeflate;
+    expect(deflate).toBeInstanceOf(DeflateConfig);
+    expect(deflate).toMatchObject({ threshold: 0, level: 1, memLevel: 8 });
+    expect(Object.isFrozen(deflate)).toBe(true);
   });
 });
 

@@ -6,88 +6,63 @@ import vm from 'node:vm';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { CloseCode } from '../../lib/frames/close-codes.js';
-import {
-  AlreadyClosedError,
-  CapacityError,
-  ConnectionClosedError,
-  HandshakeError,
-  InvalidOptionError,
-  WsgError,
-} from '../../lib/frames/errors.js';
-import { formatExtensionHeader, parseExtensionHeader, type ExtensionParams } from '../../lib/frames/extension-header.js';
-import { PerMessageDeflate, type PerMessageDeflateOptions } from '../../lib/frames/permessage-deflate.js';
+import type { Role } from '../../lib/frames/connection-options.js';
+import { DeflateCodec } from '../../lib/frames/deflate-codec.js';
+import { DeflateConfig, ZLIB_LEVEL, ZLIB_MEM_LEVEL, type PerMessageDeflateOptions } from '../../lib/frames/deflate-negotiation.js';
+import { AlreadyClosedError, CapacityError, ConnectionClosedError, InvalidOptionError, WsgError } from '../../lib/frames/errors.js';
 import { sharedZlibLimiter, ZlibLimiter } from '../../lib/frames/zlib-limiter.js';
+import { bareCodec, negotiatedPair } from '../support/deflate-pair.js';
 import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
+
+// permessage-deflate's zlib runtime (RFC 7692 §7.2): a DeflateCodec per connection, built from
+// a DeflateConfig and the agreement negotiation returned (deflate-negotiation.test.ts).
 
 const MiB = 1024 * 1024;
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
-const created: PerMessageDeflate[] = [];
+const created: DeflateCodec[] = [];
 afterEach(() => {
-  for (const pmd of created.splice(0)) pmd.cleanup();
+  for (const codec of created.splice(0)) codec.cleanup();
 });
 
-function make(options: PerMessageDeflateOptions | undefined, role: 'server' | 'client', maxMessageSize = MiB): PerMessageDeflate {
-  const pmd = new PerMessageDeflate(options, role, maxMessageSize);
-  created.push(pmd);
-  return pmd;
-}
-
-/** Offers as they arrive at a server: through a real header string and the parser. */
-function offersFrom(header: string): ExtensionParams[] {
-  return parseExtensionHeader(header).get(PerMessageDeflate.extensionName) ?? [];
-}
-
-function paramsOf(response: ExtensionParams | null): Record<string, string | true> | null {
-  return response === null ? null : { ...response };
-}
-
-/** Client offers, server answers, client accepts: both configured as on a real handshake. */
+/** A negotiated server and client codec pair, cleaned up after each test. */
 function negotiate(
   serverOptions: PerMessageDeflateOptions | undefined,
   clientOptions: PerMessageDeflateOptions | undefined,
   maxMessageSize = MiB,
-): { server: PerMessageDeflate; client: PerMessageDeflate; response: string } {
-  const server = make(serverOptions, 'server', maxMessageSize);
-  const client = make(clientOptions, 'client', maxMessageSize);
-  const offerHeader = formatExtensionHeader({ [PerMessageDeflate.extensionName]: client.offer() });
-  const answer = server.acceptAsServer(offersFrom(offerHeader));
-  if (answer === null) throw new Error('server declined the offer');
-  const response = formatExtensionHeader({ [PerMessageDeflate.extensionName]: answer });
-  client.acceptAsClient(offersFrom(response));
-  return { server, client, response };
+): { server: DeflateCodec; client: DeflateCodec; response: string } {
+  const pair = negotiatedPair(serverOptions, clientOptions, maxMessageSize);
+  created.push(pair.server, pair.client);
+  return pair;
 }
 
-function compress(pmd: PerMessageDeflate, data: Buffer, fin = true): Promise<Buffer> {
+/** One codec after a bare offer, cleaned up after each test. */
+function make(options: PerMessageDeflateOptions | undefined, role: Role, maxMessageSize = MiB): DeflateCodec {
+  const codec = bareCodec(role, options, maxMessageSize);
+  created.push(codec);
+  return codec;
+}
+
+function compress(codec: DeflateCodec, data: Buffer, fin = true): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    pmd.compress(data, fin, (err, result) => (err !== null ? reject(err) : resolve(result!)));
+    codec.compress(data, fin, (err, result) => (err !== null ? reject(err) : resolve(result!)));
   });
 }
 
-function decompress(pmd: PerMessageDeflate, data: Buffer, fin = true): Promise<Buffer | undefined> {
+function decompress(codec: DeflateCodec, data: Buffer, fin = true): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
-    pmd.decompress(data, fin, (err, result) => (err !== null ? reject(err) : resolve(result)));
+    codec.decompress(data, fin, (err, result) => (err !== null ? reject(err) : resolve(result)));
   });
 }
 
-async function decompressError(pmd: PerMessageDeflate, data: Buffer, fin = true): Promise<WsgError> {
+async function decompressError(codec: DeflateCodec, data: Buffer, fin = true): Promise<WsgError> {
   try {
-    await decompress(pmd, data, fin);
+    await decompress(codec, data, fin);
   } catch (error) {
     expect(error).toBeInstanceOf(WsgError);
     return error as WsgError;
   }
   throw new Error('expected decompress to fail');
-}
-
-function handshakeError(fn: () => unknown): HandshakeError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(HandshakeError);
-    return error as HandshakeError;
-  }
-  throw new Error('expected a HandshakeError');
 }
 
 /** What a peer that always syncs-flushes would put on the wire for `data` (RFC 7692 §7.2.1). */
@@ -114,11 +89,11 @@ function splitInto(data: Buffer, cuts: number[]): Buffer[] {
   return parts;
 }
 
-async function decompressFrames(pmd: PerMessageDeflate, frames: Buffer[]): Promise<Buffer> {
+async function decompressFrames(codec: DeflateCodec, frames: Buffer[]): Promise<Buffer> {
   let result: Buffer | undefined;
   for (let i = 0; i < frames.length; i++) {
     const fin = i === frames.length - 1;
-    const out = await decompress(pmd, frames[i]!, fin);
+    const out = await decompress(codec, frames[i]!, fin);
     if (fin) result = out;
     else expect(out === undefined || out.length === 0).toBe(true);
   }
@@ -128,162 +103,31 @@ async function decompressFrames(pmd: PerMessageDeflate, frames: Buffer[]): Promi
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 const sample = text('The quick brown fox jumps over the lazy dog. '.repeat(40));
 
-describe('RFC 7692 §7.1 negotiation, server side', () => {
-  const table: [string, PerMessageDeflateOptions | undefined, string, Record<string, string | true> | null][] = [
-    ['accepts a bare offer with an empty response', undefined, 'permessage-deflate', {}],
-    ['does not answer client_max_window_bits offered without a value', undefined, 'permessage-deflate; client_max_window_bits', {}],
-    ['echoes client_max_window_bits offered with a value', undefined, 'permessage-deflate; client_max_window_bits=10', { client_max_window_bits: '10' }],
-    ['answers its clientMaxWindowBits when the client supports the parameter', { clientMaxWindowBits: 12 }, 'permessage-deflate; client_max_window_bits', { client_max_window_bits: '12' }],
-    ['answers the smaller of its clientMaxWindowBits and the offer', { clientMaxWindowBits: 12 }, 'permessage-deflate; client_max_window_bits=10', { client_max_window_bits: '10' }],
-    ['caps an offered client_max_window_bits at its clientMaxWindowBits', { clientMaxWindowBits: 9 }, 'permessage-deflate; client_max_window_bits=10', { client_max_window_bits: '9' }],
-    ['declines an offer without client_max_window_bits when it insists on clientMaxWindowBits', { clientMaxWindowBits: 12 }, 'permessage-deflate', null],
-    ['never answers client_max_window_bits when clientMaxWindowBits is false', { clientMaxWindowBits: false }, 'permessage-deflate; client_max_window_bits=10', {}],
-    ['echoes server_no_context_takeover (§7.1.1.1: accepting means echoing)', undefined, 'permessage-deflate; server_no_context_takeover', { server_no_context_takeover: true }],
-    ['adds server_no_context_takeover when serverNoContextTakeover is set', { serverNoContextTakeover: true }, 'permessage-deflate', { server_no_context_takeover: true }],
-    ['echoes the client_no_context_takeover hint', undefined, 'permessage-deflate; client_no_context_takeover', { client_no_context_takeover: true }],
-    ['adds client_no_context_takeover when clientNoContextTakeover is set', { clientNoContextTakeover: true }, 'permessage-deflate', { client_no_context_takeover: true }],
-    ['echoes server_max_window_bits', undefined, 'permessage-deflate; server_max_window_bits=10', { server_max_window_bits: '10' }],
-    ['answers the smaller of its serverMaxWindowBits and the offer', { serverMaxWindowBits: 12 }, 'permessage-deflate; server_max_window_bits=10', { server_max_window_bits: '10' }],
-    ['answers a server_max_window_bits below the offer', { serverMaxWindowBits: 9 }, 'permessage-deflate; server_max_window_bits=10', { server_max_window_bits: '9' }],
-    ['answers serverMaxWindowBits even when not offered (§7.1.2.1)', { serverMaxWindowBits: 11 }, 'permessage-deflate', { server_max_window_bits: '11' }],
-    ['declines an offer with server_max_window_bits when serverMaxWindowBits is false', { serverMaxWindowBits: false }, 'permessage-deflate; server_max_window_bits=10', null],
-    ['accepts an offer without server_max_window_bits when serverMaxWindowBits is false', { serverMaxWindowBits: false }, 'permessage-deflate', {}],
-    ['accepts an 8-bit server window', undefined, 'permessage-deflate; server_max_window_bits=8', { server_max_window_bits: '8' }],
-    ['accepts an 8-bit client window', undefined, 'permessage-deflate; client_max_window_bits=8', { client_max_window_bits: '8' }],
-    ['accepts a quoted window value', undefined, 'permessage-deflate; server_max_window_bits="10"', { server_max_window_bits: '10' }],
-    [
-      'answers all four parameters together',
-      undefined,
-      'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=11',
-      { server_no_context_takeover: true, client_no_context_takeover: true, server_max_window_bits: '9', client_max_window_bits: '11' },
-    ],
-  ];
-  it.each(table)('%s', (_label, options, header, expected) => {
-    expect(paramsOf(make(options, 'server').acceptAsServer(offersFrom(header)))).toEqual(expected);
-  });
-
-  const invalidOffers: [string, string][] = [
-    ['an unknown parameter', 'permessage-deflate; foo'],
-    ['a prototype-named parameter', 'permessage-deflate; __proto__=1'],
-    ['a repeated parameter', 'permessage-deflate; server_no_context_takeover; server_no_context_takeover'],
-    ['a repeated window parameter', 'permessage-deflate; client_max_window_bits=10; client_max_window_bits=11'],
-    ['server_max_window_bits without a value', 'permessage-deflate; server_max_window_bits'],
-    ['server_max_window_bits=7', 'permessage-deflate; server_max_window_bits=7'],
-    ['server_max_window_bits=16', 'permessage-deflate; server_max_window_bits=16'],
-    ['server_max_window_bits with a leading zero', 'permessage-deflate; server_max_window_bits=09'],
-    ['server_max_window_bits not a number', 'permessage-deflate; server_max_window_bits=ten'],
-    ['client_max_window_bits=16', 'permessage-deflate; client_max_window_bits=16'],
-    ['client_max_window_bits=0', 'permessage-deflate; client_max_window_bits=0'],
-    ['server_no_context_takeover with a value', 'permessage-deflate; server_no_context_takeover=1'],
-    ['client_no_context_takeover with a quoted value', 'permessage-deflate; client_no_context_takeover="x"'],
-  ];
-  it.each(invalidOffers)('declines an offer with %s and takes the next acceptable one', (_label, header) => {
-    const server = make(undefined, 'server');
-    expect(server.acceptAsServer(offersFrom(header))).toBeNull();
-    expect(paramsOf(server.acceptAsServer(offersFrom(`${header}, permessage-deflate; client_max_window_bits=11`)))).toEqual({
-      client_max_window_bits: '11',
-    });
-  });
-
-  it('returns null when nothing is offered', () => {
-    expect(make(undefined, 'server').acceptAsServer([])).toBeNull();
-  });
-
-  it('picks the first acceptable offer in order', () => {
-    const server = make({ clientMaxWindowBits: 10 }, 'server');
-    const answer = server.acceptAsServer(
-      offersFrom('permessage-deflate, permessage-deflate; client_max_window_bits=12, permessage-deflate; client_max_window_bits=9'),
-    );
-    expect(paramsOf(answer)).toEqual({ client_max_window_bits: '10' });
-  });
-
-  it('returns a null-prototype params object', () => {
-    expect(Object.getPrototypeOf(make(undefined, 'server').acceptAsServer(offersFrom('permessage-deflate')))).toBeNull();
-  });
-});
-
-describe('RFC 7692 §7.1 negotiation, client side', () => {
-  const offers: [string, PerMessageDeflateOptions | undefined, Record<string, string | true>][] = [
-    ['offers client_max_window_bits without a value by default', undefined, { client_max_window_bits: true }],
-    ['offers nothing extra when clientMaxWindowBits is false', { clientMaxWindowBits: false }, {}],
-    ['offers client_max_window_bits with its value', { clientMaxWindowBits: 10 }, { client_max_window_bits: '10' }],
-    ['offers server_max_window_bits with its value', { serverMaxWindowBits: 8 }, { server_max_window_bits: '8', client_max_window_bits: true }],
-    ['never offers server_max_window_bits without a value', { serverMaxWindowBits: true, clientMaxWindowBits: false }, {}],
-    [
-      'offers both no_context_takeover parameters',
-      { serverNoContextTakeover: true, clientNoContextTakeover: true, clientMaxWindowBits: false },
-      { server_no_context_takeover: true, client_no_context_takeover: true },
-    ],
-  ];
-  it.each(offers)('%s', (_label, options, expected) => {
-    const offer = make(options, 'client').offer();
-    expect(Object.getPrototypeOf(offer)).toBeNull();
-    expect({ ...offer }).toEqual(expected);
-  });
-
-  const accepted: [string, PerMessageDeflateOptions | undefined, string][] = [
-    ['an empty response', undefined, 'permessage-deflate'],
-    ['server_no_context_takeover it did not request (§7.1.1.1)', undefined, 'permessage-deflate; server_no_context_takeover'],
-    ['client_no_context_takeover it did not offer (§7.1.1.2)', undefined, 'permessage-deflate; client_no_context_takeover'],
-    ['server_max_window_bits it did not request (§7.1.2.1)', undefined, 'permessage-deflate; server_max_window_bits=10'],
-    ['server_max_window_bits below its request', { serverMaxWindowBits: 12 }, 'permessage-deflate; server_max_window_bits=9'],
-    ['an 8-bit server window it requested', { serverMaxWindowBits: 8 }, 'permessage-deflate; server_max_window_bits=8'],
-    ['client_max_window_bits after offering it without a value', undefined, 'permessage-deflate; client_max_window_bits=8'],
-    ['client_max_window_bits at its offered value', { clientMaxWindowBits: 10 }, 'permessage-deflate; client_max_window_bits=10'],
-    ['server_no_context_takeover it requested', { serverNoContextTakeover: true }, 'permessage-deflate; server_no_context_takeover'],
-  ];
-  it.each(accepted)('accepts %s', (_label, options, header) => {
-    expect(() => make(options, 'client').acceptAsClient(offersFrom(header))).not.toThrow();
-  });
-
-  const rejected: [string, PerMessageDeflateOptions | undefined, string][] = [
-    ['no response entry', undefined, ''],
-    ['two response entries', undefined, 'permessage-deflate, permessage-deflate'],
-    ['an unknown parameter', undefined, 'permessage-deflate; foo=1'],
-    ['a repeated parameter', undefined, 'permessage-deflate; server_max_window_bits=10; server_max_window_bits=10'],
-    ['server_max_window_bits=16', undefined, 'permessage-deflate; server_max_window_bits=16'],
-    ['server_max_window_bits=7', undefined, 'permessage-deflate; server_max_window_bits=7'],
-    ['server_max_window_bits without a value', undefined, 'permessage-deflate; server_max_window_bits'],
-    ['client_max_window_bits without a value (only offers may omit it)', undefined, 'permessage-deflate; client_max_window_bits'],
-    ['client_max_window_bits=08', undefined, 'permessage-deflate; client_max_window_bits=08'],
-    ['server_no_context_takeover with a value', undefined, 'permessage-deflate; server_no_context_takeover=1'],
-    ['client_max_window_bits it did not offer', { clientMaxWindowBits: false }, 'permessage-deflate; client_max_window_bits=10'],
-    ['client_max_window_bits above its offer', { clientMaxWindowBits: 10 }, 'permessage-deflate; client_max_window_bits=12'],
-    ['server_max_window_bits above its request', { serverMaxWindowBits: 10 }, 'permessage-deflate; server_max_window_bits=12'],
-    ['no server_max_window_bits after requesting one', { serverMaxWindowBits: 10 }, 'permessage-deflate'],
-    ['no server_no_context_takeover after requesting it', { serverNoContextTakeover: true }, 'permessage-deflate'],
-  ];
-  it.each(rejected)('fails the handshake with WSG_ERR_HANDSHAKE_EXTENSION on %s', (_label, options, header) => {
-    const client = make(options, 'client');
-    const response = header === '' ? [] : offersFrom(header);
-    const error = handshakeError(() => client.acceptAsClient(response));
-    expectWsgError(error, 'WSG_ERR_HANDSHAKE_EXTENSION');
-    expect(error.status).toBe(0);
-  });
-});
-
-describe('options', () => {
-  it('defaults threshold to 1024 bytes', () => {
+describe('codec inputs', () => {
+  it('takes its threshold from the config: 1024 B by default', () => {
     expect(make(undefined, 'server').threshold).toBe(1024);
     expect(make({ threshold: 0 }, 'server').threshold).toBe(0);
   });
 
-  const invalid: [string, PerMessageDeflateOptions, number][] = [
-    ['serverMaxWindowBits 7', { serverMaxWindowBits: 7 }, MiB],
-    ['serverMaxWindowBits 16', { serverMaxWindowBits: 16 }, MiB],
-    ['clientMaxWindowBits 9.5', { clientMaxWindowBits: 9.5 }, MiB],
-    ['clientMaxWindowBits "10"', { clientMaxWindowBits: '10' as unknown as number }, MiB],
-    ['serverNoContextTakeover "yes"', { serverNoContextTakeover: 'yes' as unknown as boolean }, MiB],
-    ['threshold -1', { threshold: -1 }, MiB],
-    ['concurrencyLimit 0', { concurrencyLimit: 0 }, MiB],
-    ['level 10', { level: 10 }, MiB],
-    ['memLevel 0', { memLevel: 0 }, MiB],
-    ['maxMessageSize 0', {}, 0],
-    ['maxMessageSize 1.5', {}, 1.5],
+  it("writes out zlib's own level and memLevel bounds", () => {
+    expect(ZLIB_LEVEL).toEqual({ min: zlib.constants.Z_DEFAULT_COMPRESSION, max: zlib.constants.Z_BEST_COMPRESSION, default: zlib.constants.Z_DEFAULT_COMPRESSION });
+    expect([ZLIB_MEM_LEVEL.min, ZLIB_MEM_LEVEL.max, ZLIB_MEM_LEVEL.default]).toEqual([zlib.constants.Z_MIN_MEMLEVEL, zlib.constants.Z_MAX_MEMLEVEL, 8]);
+  });
+
+  const agreement = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+  const invalid: [string, Role, number][] = [
+    ['maxMessageSize 0', 'server', 0],
+    ['maxMessageSize 1.5', 'server', 1.5],
+    ['maxMessageSize NaN', 'client', Number.NaN],
+    ['a role that is neither server nor client', 'peer' as Role, MiB],
   ];
-  it.each(invalid)('rejects %s with WSG_ERR_INVALID_OPTION', (_label, options, maxMessageSize) => {
-    const error = expectThrowsWsgError(() => new PerMessageDeflate(options, 'server', maxMessageSize), 'WSG_ERR_INVALID_OPTION');
+  it.each(invalid)('rejects %s with WSG_ERR_INVALID_OPTION', (_label, role, maxMessageSize) => {
+    const error = expectThrowsWsgError(() => new DeflateCodec(DeflateConfig.from({}), agreement, role, maxMessageSize), 'WSG_ERR_INVALID_OPTION');
     expect(error).toBeInstanceOf(InvalidOptionError);
+  });
+
+  it('accepts an Infinity maxMessageSize', () => {
+    expect(() => new DeflateCodec(DeflateConfig.from({}), agreement, 'client', Infinity).cleanup()).not.toThrow();
   });
 });
 
@@ -404,10 +248,10 @@ describe('RFC 7692 §7.2.2 fragmented decompression', () => {
 describe('limit maxMessageSize during inflation', () => {
   const LIMIT = 64 * 1024;
 
-  async function tooLarge(pmd: PerMessageDeflate, frames: Buffer[]): Promise<{ error: WsgError; frame: number }> {
+  async function tooLarge(codec: DeflateCodec, frames: Buffer[]): Promise<{ error: WsgError; frame: number }> {
     for (let i = 0; i < frames.length; i++) {
       try {
-        await decompress(pmd, frames[i]!, i === frames.length - 1);
+        await decompress(codec, frames[i]!, i === frames.length - 1);
       } catch (error) {
         return { error: error as WsgError, frame: i };
       }
@@ -599,13 +443,13 @@ describe('cleanup', () => {
     });
     hook.enable();
     try {
-      const pmd = make(undefined, 'server');
+      const codec = make(undefined, 'server');
       const wire = wireDeflate(sample);
       live.clear();
-      await compress(pmd, sample);
-      await decompress(pmd, wire);
+      await compress(codec, sample);
+      await decompress(codec, wire);
       expect(live.size).toBe(2);
-      pmd.cleanup();
+      codec.cleanup();
       await new Promise<void>((resolve) => {
         onDestroy = () => {
           if (live.size === 0) resolve();
@@ -621,7 +465,7 @@ describe('cleanup', () => {
         collect();
       });
       expect(live.size).toBe(0);
-      expect(created).toContain(pmd);
+      expect(created).toContain(codec);
     } finally {
       hook.disable();
     }
