@@ -97,9 +97,9 @@ const PAUSED_BY_QUEUE = 2;
 /**
  * One WebSocket connection over any Duplex (TCP, TLS, an HTTP/2 stream), in either role.
  *
- * Reading: an incremental parser; text is delivered decoded. Writing: frames queued in one
- * tick go out in one socket write; pings and pongs jump the data queue; `send()` reports
- * back-pressure synchronously. Closing follows RFC 6455 §7 with a `closeTimeout`.
+ * Reading: an incremental parser; text is delivered decoded (or as bytes: `decodeText`).
+ * Writing: frames queued in one tick go out in one socket write; pings and pongs jump the data
+ * queue; `send()` reports back-pressure synchronously. Closing follows RFC 6455 §7 with a `closeTimeout`.
  */
 export class WebSocketConnection extends EventEmitter implements FrameParserSink {
   readonly role: 'server' | 'client';
@@ -643,10 +643,10 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
       // Paused yet reading: only while closing, to reach the peer's close reply. The
       // application asked not to be fed, so what comes before the reply is dropped.
       if (this.pausedBy !== 0) return;
-      this.emit('message', isText ? data.toString('utf8') : data, !isText);
+      this.emit('message', isText && this.options.decodeText ? data.toString('utf8') : data, !isText);
       return;
     }
-    const message: ReceivedMessage = { data: isText ? data.toString('utf8') : data, isBinary: !isText };
+    const message: ReceivedMessage = { data: isText && this.options.decodeText ? data.toString('utf8') : data, isBinary: !isText };
     const waiter = this.receiveWaiters?.shift();
     if (waiter !== undefined) {
       waiter.resolve(message);
@@ -791,7 +791,7 @@ export class WebSocketConnection extends EventEmitter implements FrameParserSink
   async receiveText(): Promise<string> {
     const m = await this.receive();
     if (m.isBinary) throw new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', 'Expected a text message, got binary');
-    return m.data as string;
+    return typeof m.data === 'string' ? m.data : m.data.toString('utf8');
   }
 
   /** The next message, which must be binary. */
