@@ -1,13 +1,16 @@
 // Command line and environment → one frozen options object. Flags win over env.
 //   --duration=S       measured seconds per scenario per server      (BENCH_DURATION, default 5)
 //   --warmup=S         unmeasured seconds before each window          (BENCH_WARMUP, default 1)
-//   --only=a,b         scenarios: echo, json, large, idle             (BENCH_ONLY, default all)
+//   --only=a,b         scenarios: echo, json, large-text-64k, large-binary-64k, large-text-1m,
+//                      large-binary-1m, idle; `large` = the four large-*  (BENCH_ONLY, default all)
 //   --servers=a,b      servers from server-registry.js                (BENCH_SERVERS, default all)
 //   --connections=N    idle scenario connection count                 (BENCH_CONNECTIONS, default 10000)
 //   --idle-wait=S      idle scenario pause before measuring memory    (BENCH_IDLE_WAIT, default 2)
 //   --rounds=N         repeat every scenario N times, servers interleaved; report each server's
 //                      least disturbed run (see run.js pickRun)       (BENCH_ROUNDS, default 1)
 //   --verbose          pass children's stdout/stderr through
+//   --trace-gc         servers run with --trace-gc; echo rows note the scavenges and mark-compacts
+//                      in the measured window                        (BENCH_TRACE_GC=1)
 //   --cpu-prof[=DIR]   V8 CPU profile of every server run, one .cpuprofile per scenario × server
 //                      in DIR (BENCH_CPU_PROF, default <tmpdir>/wsgate-bench-profiles); read one
 //                      with `node bench/profile-top.js FILE`
@@ -29,9 +32,9 @@ function readFlags(argv) {
   return flags;
 }
 
-function list(value, known, what) {
+function list(value, known, what, groups = {}) {
   if (value === undefined || value === '') return known;
-  const picked = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const picked = [...new Set(value.split(',').flatMap((s) => groups[s.trim()] ?? [s.trim()]).filter(Boolean))];
   const unknown = picked.filter((name) => !known.includes(name));
   if (unknown.length > 0) throw new Error(`unknown ${what}: ${unknown.join(', ')} (known: ${known.join(', ')})`);
   return picked;
@@ -48,9 +51,16 @@ function profileDir(value) {
   return value === 'true' || value === '1' ? join(tmpdir(), 'wsgate-bench-profiles') : resolve(value);
 }
 
-export function parseOptions(argv, env, { scenarios, servers }) {
+/** Scenario group name → its scenarios' names (a scenario's optional `group`), for --only. */
+export function groupsOf(scenarios) {
+  const groups = {};
+  for (const s of scenarios) if (s.group !== undefined) (groups[s.group] ??= []).push(s.name);
+  return groups;
+}
+
+export function parseOptions(argv, env, { scenarios, servers, groups = {} }) {
   const flags = readFlags(argv);
-  const known = new Set(['duration', 'warmup', 'only', 'servers', 'connections', 'idle-wait', 'rounds', 'verbose', 'cpu-prof', 'help']);
+  const known = new Set(['duration', 'warmup', 'only', 'servers', 'connections', 'idle-wait', 'rounds', 'verbose', 'trace-gc', 'cpu-prof', 'help']);
   for (const name of Object.keys(flags)) if (!known.has(name)) throw new Error(`unknown option --${name}`);
   const pick = (name, envName) => flags[name] ?? env[envName] ?? DEFAULTS[name];
   return Object.freeze({
@@ -60,13 +70,16 @@ export function parseOptions(argv, env, { scenarios, servers }) {
     idleWaitMs: positive('idle-wait', pick('idle-wait', 'BENCH_IDLE_WAIT')) * 1000,
     idleConnections: Math.floor(positive('connections', pick('connections', 'BENCH_CONNECTIONS'))),
     rounds: Math.floor(positive('rounds', pick('rounds', 'BENCH_ROUNDS'))),
-    scenarios: list(pick('only', 'BENCH_ONLY'), scenarios, 'scenario'),
+    scenarios: list(pick('only', 'BENCH_ONLY'), scenarios, 'scenario', groups),
     servers: list(pick('servers', 'BENCH_SERVERS'), servers, 'server'),
     verbose: flags.verbose === 'true' || env.BENCH_VERBOSE === '1',
+    traceGc: flags['trace-gc'] === 'true' || env.BENCH_TRACE_GC === '1',
     cpuProfDir: profileDir(flags['cpu-prof'] ?? env.BENCH_CPU_PROF),
   });
 }
 
-export const USAGE = `usage: node bench/run.js [--duration=5] [--warmup=1] [--only=echo,json,large,idle]
+export const USAGE = `usage: node bench/run.js [--duration=5] [--warmup=1]
+                        [--only=echo,json,large-text-64k,large-binary-64k,large-text-1m,large-binary-1m,idle
+                         (large = the four large-* rows)]
                         [--servers=wsgate,ws,tcp,nest-wsgate,nest-platform-ws] [--connections=10000]
-                        [--idle-wait=2] [--rounds=1] [--cpu-prof[=DIR]] [--verbose]`;
+                        [--idle-wait=2] [--rounds=1] [--cpu-prof[=DIR]] [--trace-gc] [--verbose]`;

@@ -6,7 +6,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { parseOptions, USAGE } from './bench-options.js';
+import { groupsOf, parseOptions, USAGE } from './bench-options.js';
 import { SupervisedChild, canPin, childFdLimit } from './supervised-child.js';
 import { SERVERS } from './server-registry.js';
 import { printMarkdown, printScenario, printTargets } from './report.js';
@@ -15,7 +15,7 @@ import json from './scenarios/json-echo.js';
 import large from './scenarios/large.js';
 import idle from './scenarios/idle.js';
 
-const SCENARIOS = [echo, json, large, idle];
+const SCENARIOS = [echo, json, ...large, idle];
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_DIR = dirname(BENCH_DIR);
 const SERVER_CPU = 0;
@@ -31,6 +31,7 @@ let options;
 try {
   options = parseOptions(process.argv.slice(2), process.env, {
     scenarios: SCENARIOS.map((s) => s.name),
+    groups: groupsOf(SCENARIOS),
     servers: SERVERS.map((s) => s.name),
   });
 } catch (err) {
@@ -72,6 +73,7 @@ async function measure(scenario, entry, round) {
       name: `${entry.name} server`,
       cpu: SERVER_CPU,
       verbose: options.verbose,
+      traceGc: options.traceGc,
       nodeArgs: options.cpuProfDir === null ? [] : profileArgs(scenario, entry, round),
     });
     const ready = await server.waitFor('ready', START_TIMEOUT_MS);

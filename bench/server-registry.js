@@ -11,7 +11,7 @@
 // Which servers a scenario compares against is the scenario's `baselines`, not set here.
 
 export const SERVERS = [
-  { name: 'wsgate', file: 'servers/wsgate-echo.js', clientMasks: true, echoes: 'any', needs: 'dist/lib/index.js' },
+  { name: 'wsgate', file: 'servers/wsgate-echo.js', clientMasks: true, echoes: 'any', needs: 'dist/lib/engine.js' },
   { name: 'ws', file: 'servers/ws-echo.js', clientMasks: true, echoes: 'any' },
   { name: 'tcp', file: 'servers/tcp-echo.js', clientMasks: false, echoes: 'any' },
   { name: 'nest-wsgate', file: 'servers/nest-wsgate-echo.js', clientMasks: true, echoes: 'json', path: '/echo', needs: 'dist/bench/nest/wsgate-echo-app.js' },

@@ -2,6 +2,7 @@
 // over IPC, and a guarantee that it dies with the orchestrator.
 import { spawn, execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { GcTraceCount } from './gc-trace-count.js';
 
 const WANTED_FD_LIMIT = 65536;
 const OUTPUT_TAIL_BYTES = 8192;
@@ -39,17 +40,20 @@ export function canPin() {
 export class SupervisedChild {
   /**
    * @param {string} file  module to run
-   * @param {{ name: string, cpu?: number, args?: string[], nodeArgs?: string[], verbose?: boolean }} options
+   * @param {{ name: string, cpu?: number, args?: string[], nodeArgs?: string[], verbose?: boolean, traceGc?: boolean }} options
+   *   traceGc: run with --trace-gc and count the collections in `gcTrace` (stdout is read either way)
    */
-  constructor(file, { name, cpu, args = [], nodeArgs = [], verbose = false }) {
+  constructor(file, { name, cpu, args = [], nodeArgs = [], verbose = false, traceGc = false }) {
     this.name = name;
     this.pending = new Map();
     this.nextId = 1;
     this.listeners = new Set();
     this.output = '';
     this.exited = null;
+    /** @type {GcTraceCount | null} */
+    this.gcTrace = traceGc ? new GcTraceCount() : null;
 
-    const command = [process.execPath, '--expose-gc', ...nodeArgs, file, ...args];
+    const command = [process.execPath, '--expose-gc', ...(traceGc ? ['--trace-gc'] : []), ...nodeArgs, file, ...args];
     if (cpu !== undefined && canPin()) command.unshift(taskset(), '-c', String(cpu));
     this.proc = spawn('bash', ['-c', LAUNCHER, 'bench-child', ...command], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -61,7 +65,10 @@ export class SupervisedChild {
       if (verbose) process.stderr.write(`[${name}] ${chunk}`);
       this.output = (this.output + chunk).slice(-OUTPUT_TAIL_BYTES);
     };
-    this.proc.stdout.setEncoding('utf8').on('data', keep);
+    this.proc.stdout.setEncoding('utf8').on('data', (chunk) => {
+      this.gcTrace?.push(chunk);
+      keep(chunk);
+    });
     this.proc.stderr.setEncoding('utf8').on('data', keep);
 
     this.proc.on('message', (msg) => this.onMessage(msg));

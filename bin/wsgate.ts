@@ -30,6 +30,7 @@ const LIMIT_FLAGS = {
   'pong-timeout': { type: 'string' },
   'idle-timeout': { type: 'string' },
   'accept-unmasked-frames': { type: 'boolean' },
+  'decode-text': { type: 'boolean' },
 } as const;
 
 const ECHO_HELP = `Usage: wsgate echo [options]
@@ -58,6 +59,8 @@ Options:
   --pong-timeout <ms>         default ${Limits.pongTimeout.default}
   --idle-timeout <ms>         default 0 (off)
   --accept-unmasked-frames    accept unmasked client frames (breaks RFC 6455; testing only)
+  --decode-text               decode each text message to a string and encode it back
+                              (default: echo its validated UTF-8 bytes as they came)
   -q, --quiet                 do not log connections
   -h, --help                  show this help
 `;
@@ -117,6 +120,9 @@ function limitOptions(values: Record<string, string | boolean | string[] | undef
   const policy = values['send-queue-policy'];
   if (policy !== undefined) options.sendQueuePolicy = policy as SendQueuePolicy;
   if (values['accept-unmasked-frames'] === true) options.acceptUnmaskedFrames = true;
+  // An echo has no use for a string: text goes back as the bytes it came in (validated all the
+  // same). --decode-text is the engine's default path, for measuring or checking it.
+  options.decodeText = values['decode-text'] === true;
   return options;
 }
 
@@ -174,9 +180,10 @@ async function runEcho(argv: string[]): Promise<void> {
  * is admitted whole, so one message of any size (up to maxMessageSize) is always echoed.
  */
 function echoMessages(conn: WebSocketConnection): void {
-  conn.on('message', (data: string | Buffer) => {
+  conn.on('message', (data: string | Buffer, isBinary: boolean) => {
     if (!conn.isOpen) return;
-    if (conn.send(data) === 'queued') {
+    // Text may come as a string or (without --decode-text) as bytes: binary: false keeps it text.
+    if (conn.send(data, { binary: isBinary }) === 'queued') {
       conn.pause();
       void conn.drain().then(() => conn.resume());
     }

@@ -1,7 +1,8 @@
-// The measurement loop shared by `echo` and `large`: connect, warm up, measure one window,
+// The measurement loop shared by `echo`, `json` and the `large-*` rows: connect, warm up, measure one window,
 // then drain and close politely so the closing handshake is checked too.
 import { problemsOf, sleep } from './outcome.js';
 import { hostCpu, otherCores } from '../host-load.js';
+import { gcWindow } from '../gc-trace-count.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 5_000;
@@ -31,10 +32,13 @@ export async function measureSteadyEcho({ server, generator, entry, options }, {
   await sleep(options.warmupMs);
   await generator.request({ cmd: 'mark' });
   const before = await server.request({ cmd: 'stats' });
+  const gcBefore = server.gcTrace?.snapshot();
   const hostBefore = hostCpu();
   await sleep(options.durationMs);
   const period = await generator.request({ cmd: 'mark' });
   const after = await server.request({ cmd: 'stats' });
+  // The trace lines come over a pipe, the stats reply over IPC: the window's edges are ±1 line.
+  const gcAfter = server.gcTrace?.snapshot();
   const hostAfter = hostCpu();
   const stopped = await generator.request(
     { cmd: 'stop', drainTimeoutMs: DRAIN_TIMEOUT_MS, closeTimeoutMs: CLOSE_TIMEOUT_MS },
@@ -44,6 +48,14 @@ export async function measureSteadyEcho({ server, generator, entry, options }, {
   const seconds = period.elapsedMs / 1000;
   const serverCpu = (cpuMicros(after.cpu) - cpuMicros(before.cpu)) / ((after.at - before.at) * 1000);
   const generatorCpu = period.cpuUs / (period.elapsedMs * 1000);
+  const problems = problemsOf({
+    generatorProblems: stopped.problems,
+    closes: stopped.closes,
+    stuck: stopped.stuck,
+    lost: stopped.lost,
+    server: after,
+  });
+  if (gcBefore !== undefined) problems.push(gcWindow(gcBefore, gcAfter));
   return {
     metrics: {
       msgPerSec: period.messages / seconds,
@@ -58,12 +70,6 @@ export async function measureSteadyEcho({ server, generator, entry, options }, {
       generatorCpu,
       otherCpu: otherCores(hostBefore, hostAfter, seconds, serverCpu + generatorCpu),
     },
-    problems: problemsOf({
-      generatorProblems: stopped.problems,
-      closes: stopped.closes,
-      stuck: stopped.stuck,
-      lost: stopped.lost,
-      server: after,
-    }),
+    problems,
   };
 }

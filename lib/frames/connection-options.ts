@@ -36,6 +36,13 @@ export interface ConnectionOptions {
   pongTimeout?: number;
   /** ms without any inbound frame before closing 1001; 0 disables. @defaultValue 0 */
   idleTimeout?: number;
+  /**
+   * Text messages arrive as strings (`true`), or as a Buffer of their UTF-8 bytes with
+   * `isBinary` false (`false`, as ws delivers them): no decode for code that wants bytes (a
+   * relay, an echo, a parser over bytes). Either way the bytes were checked to be UTF-8.
+   * @defaultValue true
+   */
+  decodeText?: boolean;
 }
 
 /** Every engine option name: layers above pick these out of their own option objects. */
@@ -52,6 +59,7 @@ export const CONNECTION_OPTION_KEYS = [
   'pingInterval',
   'pongTimeout',
   'idleTimeout',
+  'decodeText',
 ] as const satisfies readonly (keyof ConnectionOptions)[];
 
 /** Options after defaults are applied and validated; frozen. */
@@ -82,6 +90,7 @@ export function resolveConnectionOptions(options: ConnectionOptions = {}): Resol
     pingInterval: options.pingInterval ?? Limits.pingInterval.default,
     pongTimeout: options.pongTimeout ?? Limits.pongTimeout.default,
     idleTimeout: options.idleTimeout ?? Limits.idleTimeout.default,
+    decodeText: options.decodeText ?? true,
   };
   checkNonNegativeInt('maxMessageSize', resolved.maxMessageSize, false);
   checkNonNegativeInt('maxFrameSize', resolved.maxFrameSize, false);
@@ -93,6 +102,9 @@ export function resolveConnectionOptions(options: ConnectionOptions = {}): Resol
   checkNonNegativeInt('pingInterval', resolved.pingInterval);
   checkNonNegativeInt('pongTimeout', resolved.pongTimeout, false);
   checkNonNegativeInt('idleTimeout', resolved.idleTimeout);
+  if (typeof resolved.decodeText !== 'boolean') {
+    throw new InvalidOptionError('WSG_ERR_INVALID_OPTION', `Option decodeText must be a boolean, got ${String(resolved.decodeText)}`);
+  }
   if (!['error', 'drop', 'close'].includes(resolved.sendQueuePolicy)) {
     throw new InvalidOptionError(
       'WSG_ERR_INVALID_OPTION',

@@ -1,12 +1,22 @@
 import { isUtf8 } from 'node:buffer';
 
 /**
- * Incremental UTF-8 validator (RFC 3629 as required by RFC 6455 §8.1).
+ * Pieces shorter than this go through the JS state machine byte by byte: below it, a native
+ * call plus a typed-array view cost more than the loop (Autobahn sends 1-byte fragments).
+ */
+const NATIVE_MIN_BYTES = 32;
+
+/**
+ * Incremental UTF-8 validator (RFC 3629 as required by RFC 6455 §8.1) for text that arrives in
+ * pieces (fragments, or socket reads that cut a frame).
  *
- * It fails fast: `update()` returns false at the first byte after which no continuation
- * could make the sequence valid (overlongs, surrogates, code points over U+10FFFF are
- * caught on their first impossible byte), so a peer cannot make us buffer a message we
- * already know is bad. A code point split across chunks or fragments is carried over.
+ * Each piece is checked at native speed: the code point carried over from the previous piece is
+ * finished byte by byte (≤ 3 bytes), the bytes up to the piece's last complete code point go to
+ * node:buffer's `isUtf8` (simdutf), and only the unfinished code point at the end (≤ 3 bytes) is
+ * carried, in the JS state machine. It fails fast: `update()` returns false on the piece in
+ * which the bytes stopped being a possible prefix of valid UTF-8 (overlongs, surrogates, code
+ * points over U+10FFFF are caught on their first impossible byte even when that byte ends a
+ * piece), so a peer cannot make us buffer a message we already know is bad.
  */
 export class Utf8Validator {
   /** Continuation bytes still owed by the code point in progress. */
@@ -16,6 +26,22 @@ export class Utf8Validator {
   private upper = 0xbf;
 
   update(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+    let i = start;
+    if (this.need !== 0) {
+      // Finish the code point begun in an earlier piece.
+      const stop = Math.min(end, i + this.need);
+      if (!this.step(bytes, i, stop)) return false;
+      i = stop;
+      if (i === end) return true;
+    }
+    if (end - i < NATIVE_MIN_BYTES) return this.step(bytes, i, end);
+    const cut = completeEnd(bytes, i, end);
+    if (cut > i && !isUtf8(i === 0 && cut === bytes.length ? bytes : bytes.subarray(i, cut))) return false;
+    return cut === end || this.step(bytes, cut, end);
+  }
+
+  /** The JS state machine over `bytes[start, end)`, carrying an unfinished code point. */
+  private step(bytes: Uint8Array, start: number, end: number): boolean {
     let need = this.need;
     let lower = this.lower;
     let upper = this.upper;
@@ -61,6 +87,23 @@ export class Utf8Validator {
     this.lower = 0x80;
     this.upper = 0xbf;
   }
+}
+
+/**
+ * Where the last complete code point of `bytes[from, end)` ends, assuming `from` starts one: the
+ * lead byte of an unfinished sequence in the last 4 bytes, else `end`. When the bytes are not
+ * valid UTF-8 the answer may be anything in range; `isUtf8` over the head or the state machine
+ * over the tail then says so, so the cut never hides an error.
+ */
+function completeEnd(bytes: Uint8Array, from: number, end: number): number {
+  const floor = Math.max(from, end - 4);
+  for (let j = end - 1; j >= floor; j--) {
+    const b = bytes[j]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const length = b < 0xc0 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    return end - j < length ? j : end;
+  }
+  return end;
 }
 
 /** Whole-buffer check; native (simdutf) in Node, used when a message arrives in one piece. */

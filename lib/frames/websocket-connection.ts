@@ -71,9 +71,10 @@ const PAUSED_BY_QUEUE = 2;
  * timers (connection/heartbeat.ts) and the pull queue (connection/inbound-queue.ts). The
  * last three are made only when a connection needs them.
  *
- * Reading: text is delivered decoded; one consumer (receive() until a 'message' listener
- * attaches, events after); back-pressure is pause()/resume(). Writing: `send()` reports
- * back-pressure synchronously. Closing follows RFC 6455 §7 with a `closeTimeout`.
+ * Reading: text is delivered decoded (or as bytes: `decodeText`); one consumer (receive()
+ * until a 'message' listener attaches, events after); back-pressure is pause()/resume().
+ * Writing: `send()` reports back-pressure synchronously. Closing follows RFC 6455 §7 with a
+ * `closeTimeout`.
  */
 export class WebSocketConnection extends EventEmitter {
   readonly role: 'server' | 'client';
@@ -425,13 +426,13 @@ export class WebSocketConnection extends EventEmitter {
       // Paused yet reading: only while closing, to reach the peer's close reply. The
       // application asked not to be fed, so what comes before the reply is dropped.
       if (this.pausedBy !== 0) return;
-      this.emit('message', isText ? data.toString('utf8') : data, !isText);
+      this.emit('message', isText && this.options.decodeText ? data.toString('utf8') : data, !isText);
       return;
     }
     const queue = (this.inbound ??= new InboundQueue());
     // Closing and nobody reading: drop, so the close reply behind this message gets through.
     if (this._state !== 'open' && queue.length >= this.options.maxReceiveQueue) return;
-    queue.offer({ data: isText ? data.toString('utf8') : data, isBinary: !isText });
+    queue.offer({ data: isText && this.options.decodeText ? data.toString('utf8') : data, isBinary: !isText });
     if (queue.length >= this.options.maxReceiveQueue) this.pauseFor(PAUSED_BY_QUEUE);
   }
 
@@ -561,7 +562,7 @@ export class WebSocketConnection extends EventEmitter {
   async receiveText(): Promise<string> {
     const m = await this.receive();
     if (m.isBinary) throw new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', 'Expected a text message, got binary');
-    return m.data as string;
+    return typeof m.data === 'string' ? m.data : m.data.toString('utf8');
   }
 
   /** The next message, which must be binary. */

@@ -385,6 +385,7 @@ describe('wsgate echo: every engine limit is a flag (README "npx wsgate echo --h
       pingInterval: '60000',
       pongTimeout: '60000',
       idleTimeout: '60000',
+      decodeText: null,
     };
     expect(Object.keys(values).sort()).toEqual([...CONNECTION_OPTION_KEYS].sort());
     const args = Object.entries(values).flatMap(([key, value]) => (value === null ? [flagOf(key)] : [flagOf(key), value]));
@@ -509,6 +510,27 @@ describe('wsgate echo: every engine limit is a flag (README "npx wsgate echo --h
     accepted.destroy();
     lax.child.kill('SIGTERM');
     await once(lax.child, 'exit');
+  });
+
+  // Without the flag the echo hands text over as bytes (decodeText: false) and must send it back
+  // as text, not binary; with it, a decode and an encode must give back the same bytes.
+  it.each([
+    ['without --decode-text (bytes as they came)', []],
+    ['with --decode-text (decoded and encoded again)', ['--decode-text']],
+  ])('echoes text as text, byte for byte, and binary as binary %s', async (_name, flags) => {
+    const { child, url } = await startEcho(flags as string[]);
+    const peer = await rawPeerTo(url);
+    const text = Buffer.from('zoë κόσμε ✓ 你好 🙂 '.repeat(3000));
+    await peer.chop(peer.frame(Opcode.Text, text), 4099);
+    const echoedText = await peer.nextMessage();
+    expect(echoedText.opcode).toBe(Opcode.Text);
+    expect(echoedText.payload.equals(text)).toBe(true);
+    await peer.sendBinary(Buffer.from([0xff, 0x00, 0xed, 0xa0, 0x80]));
+    const echoedBinary = await peer.nextMessage();
+    expect({ opcode: echoedBinary.opcode, bytes: [...echoedBinary.payload] }).toEqual({ opcode: Opcode.Binary, bytes: [0xff, 0x00, 0xed, 0xa0, 0x80] });
+    peer.destroy();
+    child.kill('SIGTERM');
+    await once(child, 'exit');
   });
 
   // The echo never meets its send-queue policy (it pauses reading while its queue is over the

@@ -232,6 +232,49 @@ describe('RFC 6455 §8.1 fail fast: 1007 as soon as the bytes can no longer be v
     await expectFailureAfterClose(peer, side);
   });
 
+  // Pieces of 32 bytes and more are checked natively up to their last complete code point; the
+  // unfinished one at the end is carried. These keep fail-fast on that path.
+  it('6.4.2 with long fragments: closes 1007 after a 90-byte fragment ending in F4 90, before the rest is sent', async () => {
+    const { peer, side } = await harness.connect();
+    const long = Buffer.from('κόσμε '.repeat(8));
+    await peer.sendText(long, { fin: false });
+    await tick();
+    await peer.sendFrame(Opcode.Continuation, Buffer.concat([long, bytes('f490')]), { fin: false });
+    const close = await peer.closeFrame();
+    expect(close.code).toBe(CloseCode.InvalidPayload);
+    await peer.sendFrame(Opcode.Continuation, Buffer.concat([bytes('8080'), long]));
+    await expectFailureAfterClose(peer, side);
+  });
+
+  it('closes 1007 on the TCP chop that completes a carried code point wrongly (F0 9F | 41), before the rest is sent', async () => {
+    const { peer, side } = await harness.connect();
+    const long = Buffer.from('κόσμε '.repeat(8));
+    const payload = Buffer.concat([long, bytes('f09f'), Buffer.from('A'), long, long]);
+    const frame = peer.frame(Opcode.Text, payload);
+    const cut1 = frame.length - payload.length + long.length + 2;
+    const cut2 = cut1 + 1 + long.length;
+    await peer.write(frame.subarray(0, cut1));
+    await tick();
+    await peer.write(frame.subarray(cut1, cut2));
+    const close = await peer.closeFrame();
+    expect(close.code).toBe(CloseCode.InvalidPayload);
+    await peer.write(frame.subarray(cut2));
+    await expectFailureAfterClose(peer, side);
+  });
+
+  it('echoes a 1 MiB text frame of mixed-width code points chopped into 1000-byte TCP writes, one per tick (code points cut everywhere)', async () => {
+    const { peer, side } = await harness.connect();
+    const unit = Buffer.from('zoë κόσμε ✓ 你好 🙂 ');
+    const payload = Buffer.concat(Array.from({ length: Math.ceil((1 << 20) / unit.length) }, () => unit)).subarray(0, 1 << 20);
+    const whole = payload.subarray(0, payload.length - (payload.length % unit.length));
+    const frame = peer.frame(Opcode.Text, whole);
+    await peer.chop(frame, 1000);
+    const echo = await peer.nextMessage();
+    expect(echo.opcode).toBe(Opcode.Text);
+    expect(echo.payload.equals(whole)).toBe(true);
+    await expectCleanClose(peer, side);
+  });
+
   it('closes 1007 on a surrogate in the first chop of a 1 MB text frame whose rest is never sent', async () => {
     const { peer, side } = await harness.connect();
     const payload = Buffer.alloc(1_000_000, 0x61);

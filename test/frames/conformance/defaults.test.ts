@@ -54,6 +54,7 @@ describe('documented defaults', () => {
       pingInterval: 0,
       pongTimeout: 10_000,
       idleTimeout: 0,
+      decodeText: true,
     });
     expect(Object.fromEntries(Object.entries(Limits).map(([name, limit]) => [name, limit.default]))).toEqual({
       maxMessageSize: 1 * MiB,
