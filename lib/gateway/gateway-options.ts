@@ -58,7 +58,8 @@ export interface ResolvedGatewayOptions {
   readonly connection: ResolvedConnectionOptions;
 }
 
-const CONNECTION_KEYS: ReadonlySet<string> = new Set(CONNECTION_OPTION_KEYS);
+// A gateway's codec decodes its messages, so the engine's decodeText is not a gateway option.
+const CONNECTION_KEYS: ReadonlySet<string> = new Set(CONNECTION_OPTION_KEYS.filter((key) => key !== 'decodeText'));
 const GATEWAY_KEYS: ReadonlySet<string> = new Set([
   'path',
   'port',

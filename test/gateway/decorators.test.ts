@@ -76,6 +76,8 @@ describe('@WsGateway', () => {
 
   it.each([
     ['an unknown option', { pathh: '/x' }],
+    // The gateway's codec decodes; the engine's decodeText is not a gateway option.
+    ['the engine option decodeText', { decodeText: false }],
     ['a port out of range', { port: 70000 }],
     ['a fractional port', { port: 1.5 }],
     ['an unknown codec', { codec: 'xml' }],

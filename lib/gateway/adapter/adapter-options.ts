@@ -109,7 +109,8 @@ const PARITY_DEFAULTS = Object.freeze({
   sendQueuePolicy: 'close',
 } satisfies ConnectionOptions);
 
-const CONNECTION_KEYS = CONNECTION_OPTION_KEYS;
+// The adapter hands ws-style Buffers to gateway code itself, so decodeText is not an adapter option.
+const CONNECTION_KEYS = CONNECTION_OPTION_KEYS.filter((key) => key !== 'decodeText');
 
 /** ws options wsgate does not honour, with what happens instead; a gateway setting one gets a warning. */
 const UNHONOURED: Readonly<Record<string, { readonly differs: (value: unknown) => boolean; readonly instead: string }>> = {
