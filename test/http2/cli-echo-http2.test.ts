@@ -1,40 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../lib/frames/close-codes.js';
 import { WsClient } from '../../lib/http2/ws-client.js';
+import { CLI, ROOT, ensureBuilt } from '../support/built-cli.js';
 import { OPENSSL, opensslBinary, requireBinary } from '../support/interop-binaries.js';
 import { FIXTURES_DIR, TLS_CERT } from './support/tls-fixture.js';
-
-const ROOT = process.cwd();
-const CLI = join(ROOT, 'dist/bin/wsgate.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** The CLI runs from dist: rebuild when it is older than bin/, lib/frames/ or lib/http2/. */
-function ensureBuilt(): void {
-  const sources = Math.max(...['bin', 'lib/frames', 'lib/http2'].map((dir) => newestSource(join(ROOT, dir))));
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= sources) return;
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (!existsSync(CLI) || statSync(CLI).mtimeMs < sources) {
-    throw new Error(`tsc -p tsconfig.build.json did not produce a fresh ${CLI}:\n${build.stdout}${build.stderr}`);
-  }
-}
 
 const children = new Set<ChildProcess>();
 

@@ -1,28 +1,11 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { WsClient } from '../../../lib/http2/ws-client.js';
+import { describe, expect, it } from '@jest/globals';
 import type { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
-import { WsServer } from '../../../lib/frames/websocket-server.js';
+import { enginePairs } from './engine-pair.js';
 
 // Back-pressure on the reading side is one mechanism: pause() stops taking messages and stops
 // reading the socket; resume() takes them again, in order. receive() uses the same pause when
 // maxReceiveQueue messages wait.
-let server: WsServer | undefined;
-const clients: WebSocketConnection[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  await server?.close();
-  server = undefined;
-});
-
-async function pair(): Promise<{ serverSide: WebSocketConnection; client: WebSocketConnection }> {
-  server = new WsServer({ port: 0, host: '127.0.0.1' });
-  const accepted = new Promise<WebSocketConnection>((resolve) => server!.once('connection', resolve));
-  const { port } = await server.listen();
-  const client = await WsClient.connect(`ws://127.0.0.1:${port}/`);
-  clients.push(client);
-  return { serverSide: await accepted, client };
-}
+const pair = enginePairs();
 
 function nextMessages(conn: WebSocketConnection, count: number): Promise<string[]> {
   const got: string[] = [];
@@ -110,12 +93,7 @@ describe('one consumer per connection', () => {
   });
 
   it('pauses reading at maxReceiveQueue waiting messages and resumes as receive() takes them', async () => {
-    server = new WsServer({ port: 0, host: '127.0.0.1', maxReceiveQueue: 3 });
-    const accepted = new Promise<WebSocketConnection>((resolve) => server!.once('connection', resolve));
-    const { port } = await server.listen();
-    const client = await WsClient.connect(`ws://127.0.0.1:${port}/`);
-    clients.push(client);
-    const serverSide = await accepted;
+    const { serverSide, client } = await pair({ maxReceiveQueue: 3 });
     for (let n = 1; n <= 5; n++) client.send(`q${n}`);
     const deadline = Date.now() + 2_000;
     while (!serverSide.transport.isPaused() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));

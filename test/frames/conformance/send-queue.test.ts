@@ -1,33 +1,21 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../../lib/frames/close-codes.js';
 import type { SendQueuePolicy } from '../../../lib/frames/connection-options.js';
 import { SendQueueFullError } from '../../../lib/frames/errors.js';
 import type { WebSocketConnection } from '../../../lib/frames/websocket-connection.js';
-import { WsServer } from '../../../lib/frames/websocket-server.js';
-import { WsClient } from '../../../lib/http2/ws-client.js';
 import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
+import { enginePairs } from './engine-pair.js';
 
 // maxSendQueue bounds what waits behind the socket. A send made while the queue is below the
 // limit is admitted whole (the queue may overshoot by that one message, as a Node Writable
 // overshoots its highWaterMark); a send made at or over it follows sendQueuePolicy. Frames
 // leave on the next tick, so sends in one tick see each other in bufferedAmount.
 const LIMIT = 1000;
-let server: WsServer | undefined;
-const clients: WebSocketConnection[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
-  await server?.close();
-  server = undefined;
-});
+const pair = enginePairs();
 
 async function serverSide(policy: SendQueuePolicy): Promise<{ conn: WebSocketConnection; client: WebSocketConnection }> {
-  server = new WsServer({ port: 0, host: '127.0.0.1', maxSendQueue: LIMIT, sendLowWaterMark: 100, sendQueuePolicy: policy });
-  const accepted = new Promise<WebSocketConnection>((resolve) => server!.once('connection', resolve));
-  const { port } = await server.listen();
-  const client = await WsClient.connect(`ws://127.0.0.1:${port}/`, { maxMessageSize: 1 << 20 });
-  clients.push(client);
-  return { conn: await accepted, client };
+  const { serverSide: conn, client } = await pair({ maxSendQueue: LIMIT, sendLowWaterMark: 100, sendQueuePolicy: policy }, { maxMessageSize: 1 << 20 });
+  return { conn, client };
 }
 
 /** A binary frame of exactly `frameBytes` bytes on the wire (server frames are unmasked). */
