@@ -312,6 +312,19 @@ describe('RFC 6455 §5.1 / §5.3 masking', () => {
     expect(sink.payloads[0]!.equals(payload)).toBe(true);
   });
 
+  it('gathers a large frame whose last read also carries the next frame', () => {
+    const payload = Buffer.alloc(100_000);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 13) & 0xff;
+    const bytes = Buffer.concat([frame(Opcode.Binary, payload), frame(Opcode.Text, 'next')]);
+    const { parser, sink } = setup();
+    parser.push(bytes.subarray(0, 30_000));
+    parser.push(bytes.subarray(30_000, 60_000));
+    parser.push(bytes.subarray(60_000));
+    expect(sink.errors).toEqual([]);
+    expect(sink.payloads[0]!.equals(payload)).toBe(true);
+    expect(sink.events[1]).toEqual(['message', 'text', 'next']);
+  });
+
   it('reads an unmasked large single-frame binary message gathered from many reads (client role)', () => {
     const payload = Buffer.alloc(100_000);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
@@ -599,7 +612,7 @@ describe('RFC 6455 §8.1 text messages must be UTF-8', () => {
   it('fails a fragmented text message at the bad fragment, before the final one arrives', () => {
     const { parser, sink } = setup();
     parser.push(Buffer.concat([frame(Opcode.Text, 'ok', { fin: false }), frame(Opcode.Continuation, Buffer.from([0xff]), { fin: false })]));
-    expectWsgError(onlyError(sink), 'WSG_ERR_INVALID_UTF8', CloseCode.InvalidPayload);
+    expect(expectWsgError(onlyError(sink), 'WSG_ERR_INVALID_UTF8', CloseCode.InvalidPayload).message).toBe('Text message is not valid UTF-8');
   });
 
   it('fails a single text frame at the bad byte, before the rest of the frame arrives', () => {

@@ -218,6 +218,7 @@ describe('RFC 6455 §4.2.1 validateUpgradeRequest(): what a valid request offers
     ['a 17-byte key', 'AAAAAAAAAAAAAAAAAAAAAAA='],
     ['a key with padding in the middle', 'dGhlIHNhbXBsZSBub25j==ZQ'],
     ['a key with one character too many', `x${KEY}`],
+    ['a key with text after its padding', `${KEY}x`],
   ])('throws WSG_ERR_HANDSHAKE_KEY, 400, for %s', async (_label, key) => {
     const error = await refusalFor(request({ 'Sec-WebSocket-Key': key }));
     expectWsgError(error, 'WSG_ERR_HANDSHAKE_KEY');
@@ -370,6 +371,24 @@ describe('RFC 6455 §4.2.2 completeUpgrade(): the 101 response and the open conn
     const received = new Promise<string>((resolve) => conn.on('message', (data: string | Buffer) => resolve(String(data))));
     await peer.sendFrame(Opcode.Text, Buffer.from([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), { rsv1: true });
     expect(await received).toBe('Hello');
+    peer.destroy();
+    await peer.closed;
+  });
+
+  it('measures inflated messages against the maxMessageSize it was given (1009 WSG_ERR_MESSAGE_TOO_LARGE one byte over)', async () => {
+    const s = await open((req, socket, head) => {
+      const offer = validateUpgradeRequest(req);
+      return completeUpgrade(socket, head, { key: offer.key, deflate: negotiateDeflate(offer, resolveDeflateConfig(true)), maxMessageSize: 4, maxFrameSize: 16, closeTimeout: 100 });
+    });
+    const peer = await RawPeer.connect(s.port, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+    const conn = s.conns[0]!;
+    const errors: unknown[] = [];
+    conn.on('error', (error: unknown) => errors.push(error));
+    // "Hello" deflated: 7 bytes on the wire (within maxFrameSize), 5 once inflated (over maxMessageSize).
+    await peer.sendFrame(Opcode.Text, Buffer.from([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), { rsv1: true });
+    const close = await peer.closeFrame();
+    expect(close.code).toBe(1009);
+    expectWsgError(errors[0], 'WSG_ERR_MESSAGE_TOO_LARGE', 1009);
     peer.destroy();
     await peer.closed;
   });

@@ -95,6 +95,8 @@ class ArgsGateway {
   @OnMessage('named') named(@Conn() _c: WsConnection, _hole: unknown, @Payload('text') _t: unknown) {}
   @OnMessage('custom') custom(@Custom() _v: unknown) {}
   @OnMessage('custom-and-payload') customAndPayload(@Custom() _v: unknown, @Payload() _p: unknown) {}
+  @OnMessage('custom-piped') @UsePipes(ParseIntPipe) customPiped(@Custom() _v: unknown) {}
+  @OnMessage('custom-and-payload-piped') @UsePipes(ParseIntPipe) customAndPayloadPiped(@Custom() _v: unknown, @Payload() _p: unknown) {}
   /** Not a handler: ignored by the compiler. */
   helper(): string {
     return 'helper';
@@ -226,7 +228,7 @@ describe('plan compiler', () => {
 
     it('ignores methods without a handler decorator', () => {
       const plan = compile(ArgsGateway);
-      expect(plan.handlers.map((h) => h.methodName)).toEqual(['named', 'custom', 'customAndPayload']);
+      expect(plan.handlers.map((h) => h.methodName)).toEqual(['named', 'custom', 'customAndPayload', 'customPiped', 'customAndPayloadPiped']);
     });
 
     it('routes a handler with a createParamDecorator() parameter through a chain (it needs an ExecutionContext)', () => {
@@ -238,6 +240,9 @@ describe('plan compiler', () => {
       expect(custom.chain!.hasInterceptors).toBe(false);
       // Only wsgate's own parameters are resolved for a direct call; the custom one is the chain's.
       expect(custom.resolveArgs).toBeNull();
+      // A custom parameter is a parameter: method pipes apply to it.
+      expect(plan.messages.get('custom-piped')!.enhancers.pipes).toBe(1);
+      expect(plan.messages.get('custom-and-payload-piped')!.enhancers.pipes).toBe(1);
       const mixed = plan.messages.get('custom-and-payload')!;
       expect(mixed.enhancers.customParams).toBe(1);
       expect(mixed.resolveArgs!({} as WsConnection, 'data', 'custom-and-payload')).toEqual([undefined, 'data']);
@@ -448,6 +453,28 @@ describe('plan compiler', () => {
       }
       expect(expectThrowsWsgError(() => compileLoose(P1), 'WSG_ERR_GATEWAY_PARAM_CONTEXT').message).toBe('P1.a(): @Info() is only given to @OnInfo handlers');
       expect(expectThrowsWsgError(() => compileLoose(P2), 'WSG_ERR_GATEWAY_PARAM_CONTEXT').message).toBe('P2.a(): @Reason() is only given to @OnClose handlers');
+    });
+
+    it('compiles { scope: \'connection\' } as connection scope even for a provider Nest reports as static', () => {
+      @WsGateway('/loose-scope', { scope: 'connection' })
+      class LooseScope {
+        @OnMessage('x') x() {}
+      }
+      const plan = compileLoose(LooseScope);
+      expect(plan.scope).toBe('connection');
+      expect(plan.instance).toBeNull();
+    });
+
+    it('reads parameter records other Nest decorators wrote under the shared key: non-string data means the whole value, no pipes means none', () => {
+      @WsGateway('/foreign')
+      class Foreign {
+        @OnMessage('x') x(_p: unknown) {}
+      }
+      // Nest's key is shared (PARAM_ARGS_METADATA is ROUTE_ARGS_METADATA): a record may come from anywhere.
+      Reflect.defineMetadata('__routeArguments__', { '3:0': { index: 0, data: { not: 'a name' } } }, Foreign, 'x');
+      const handler = compileLoose(Foreign).messages.get('x')!;
+      expect(handler.enhancers.pipes).toBe(0);
+      expect(handler.resolveArgs!({} as WsConnection, { not: 'the property' }, 'x')).toEqual([{ not: 'the property' }]);
     });
 
     it('inherits handlers from a base class', () => {
