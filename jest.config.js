@@ -4,7 +4,14 @@ export default {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Samples import the package by name, as users do; in tests the name is the source, so a test
+  // and the sample it runs share one instance of every class and metadata key.
+  moduleNameMapper: {
+    '^wsgate$': '<rootDir>/lib/index.ts',
+    '^wsgate/engine$': '<rootDir>/lib/engine.ts',
+    '^wsgate/testing$': '<rootDir>/lib/testing/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
   },

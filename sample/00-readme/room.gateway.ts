@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { WsGateModule, WsGateway, OnAccept, OnInit, OnMessage, OnInfo, OnClose,
          Query, Param, Payload, Reason, InjectConnection, accept, deny, close,
-         WsHub, type WsConnection, type WsCloseReason } from '../../lib/index.js';
+         WsHub, type WsConnection, type WsCloseReason } from 'wsgate';
 
 @WsGateway({ path: '/rooms/:room', scope: 'connection', maxMessageSize: 64 * 1024, idleTimeout: 60_000 })
 export class RoomGateway {

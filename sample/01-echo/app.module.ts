@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { WsGateModule } from '../../lib/gateway/index.js';
+import { WsGateModule } from 'wsgate';
 import { EchoGateway } from './echo.gateway.js';
 
 @Module({

@@ -1,5 +1,4 @@
-// In an application: import { ... } from 'wsgate';
-import { WsGateway, OnMessage, Payload } from '../../lib/gateway/index.js';
+import { WsGateway, OnMessage, Payload } from 'wsgate';
 
 /** Replies to `{"event":"echo","data":…}` with the same event and data. */
 @WsGateway('/echo')

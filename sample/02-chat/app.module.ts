@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { WsGateModule } from '../../lib/gateway/index.js';
+import { WsGateModule } from 'wsgate';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatPageController } from './chat-page.controller.js';
 import { ChatSession } from './chat-session.js';

@@ -1,5 +1,5 @@
 import { Injectable, Scope } from '@nestjs/common';
-import { InjectConnection, type WsConnection } from '../../lib/gateway/index.js';
+import { InjectConnection, type WsConnection } from 'wsgate';
 
 /** What `@OnAccept` stores on the connection (`@State()`). */
 export interface ChatState {

@@ -1,7 +1,7 @@
 import { ValidationPipe } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
-import { WsHub } from '../../lib/hub/index.js';
 import {
+  WsHub,
   WsGateway,
   OnAccept,
   OnInit,
@@ -19,7 +19,7 @@ import {
   emit,
   type WsCloseReason,
   type WsConnection,
-} from '../../lib/gateway/index.js';
+} from 'wsgate';
 import { ChatSession, type ChatState } from './chat-session.js';
 import { SayDto } from './say.dto.js';
 import { TokenService } from './token.service.js';
