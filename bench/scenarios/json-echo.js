@@ -1,8 +1,7 @@
 // Issue [B]'s echo: the Nest event message `{"event":"echo","data":"…"}` (32 B of data), answered
 // with the same bytes by every server: the Nest apps route it to their `echo` handler and encode
 // the reply; wsgate and ws just send the message back, as the floor a gateway is compared with.
-import { measureSteadyEcho } from './steady-echo.js';
-import { decimal, int, micros, percent } from '../report-format.js';
+import { STEADY_ECHO_COLUMNS, measureSteadyEcho } from './steady-echo.js';
 
 const CONNECTIONS = 50;
 const IN_FLIGHT = 10;
@@ -26,16 +25,7 @@ export default {
     // Issue [C]: the same @WebSocketGateway app, WsGateAdapter vs WsAdapter.
     { server: 'nest-wsgate-adapter', baseline: 'nest-platform-ws', atLeast: 2 },
   ],
-  columns: [
-    { header: 'msg/s', key: 'msgPerSec', format: int },
-    { header: 'p50 µs', key: 'p50', format: int },
-    { header: 'p99 µs', key: 'p99', format: int },
-    { header: 'max µs', key: 'max', format: micros },
-    { header: 'server CPU', key: 'serverCpu', format: percent },
-    { header: 'server µs/msg', key: 'serverUsPerMsg', format: decimal },
-    { header: 'gen CPU', key: 'generatorCpu', format: percent },
-    { header: 'other CPU', key: 'otherCpu', format: percent },
-  ],
+  columns: STEADY_ECHO_COLUMNS,
   run: (context) =>
     measureSteadyEcho(context, {
       connections: CONNECTIONS,

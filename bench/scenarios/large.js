@@ -1,7 +1,7 @@
 // Large messages (issue [E]): 64 KiB and 1 MiB, text and binary, many echoes in flight, so the
 // server keeps taking in, unmasking, validating (text) and writing back whole messages.
-import { measureSteadyEcho } from './steady-echo.js';
-import { decimal, int, micros, percent } from '../report-format.js';
+import { STEADY_ECHO_COLUMNS, measureSteadyEcho } from './steady-echo.js';
+import { decimal } from '../report-format.js';
 
 const CONNECTIONS = 8;
 const IN_FLIGHT = 2;
@@ -40,17 +40,7 @@ function largeScenario({ label, size, binary }) {
     fits: (entry) => entry.echoes === 'any',
     baselines: ['ws'],
     targets: [{ server: 'wsgate', baseline: 'ws', atLeast: 1 }],
-    columns: [
-      { header: 'MiB/s', key: 'mbPerSec', format: decimal },
-      { header: 'msg/s', key: 'msgPerSec', format: int },
-      { header: 'p50 µs', key: 'p50', format: int },
-      { header: 'p99 µs', key: 'p99', format: int },
-      { header: 'max µs', key: 'max', format: micros },
-      { header: 'server CPU', key: 'serverCpu', format: percent },
-      { header: 'server µs/msg', key: 'serverUsPerMsg', format: decimal },
-      { header: 'gen CPU', key: 'generatorCpu', format: percent },
-      { header: 'other CPU', key: 'otherCpu', format: percent },
-    ],
+    columns: [{ header: 'MiB/s', key: 'mbPerSec', format: decimal }, ...STEADY_ECHO_COLUMNS],
     run: (context) => measureSteadyEcho(context, { connections: CONNECTIONS, inFlight: IN_FLIGHT, message }),
   };
 }

@@ -3,6 +3,19 @@
 import { problemsOf, sleep } from './outcome.js';
 import { hostCpu, otherCores } from '../host-load.js';
 import { gcWindow } from '../gc-trace-count.js';
+import { decimal, int, micros, percent } from '../report-format.js';
+
+/** The columns every steady-echo scenario prints after its primary figure. */
+export const STEADY_ECHO_COLUMNS = [
+  { header: 'msg/s', key: 'msgPerSec', format: int },
+  { header: 'p50 µs', key: 'p50', format: int },
+  { header: 'p99 µs', key: 'p99', format: int },
+  { header: 'max µs', key: 'max', format: micros },
+  { header: 'server CPU', key: 'serverCpu', format: percent },
+  { header: 'server µs/msg', key: 'serverUsPerMsg', format: decimal },
+  { header: 'gen CPU', key: 'generatorCpu', format: percent },
+  { header: 'other CPU', key: 'otherCpu', format: percent },
+];
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 5_000;
