@@ -21,25 +21,13 @@ import { Opcode } from '../../lib/frames/opcodes.js';
 import type { WebSocketConnection } from '../../lib/frames/websocket-connection.js';
 import { expectThrowsWsgError, expectWsgError } from '../support/expect-wsg-error.js';
 import { RawPeer, rawHttpExchange } from '../support/raw-peer.js';
+import { SAMPLE_KEY, upgradeRequestText } from '../support/upgrade-request-text.js';
 
 // The opening handshake step by step (RFC 6455 §4.1, §4.2), through the functions a router
 // composes (validate, negotiate, complete or reject) on a real node:http server and raw TCP clients.
 
-const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-
-function request(lines: Record<string, string | undefined> = {}, method = 'GET'): string {
-  const headers: Record<string, string | undefined> = {
-    Host: '127.0.0.1',
-    Upgrade: 'websocket',
-    Connection: 'Upgrade',
-    'Sec-WebSocket-Key': KEY,
-    'Sec-WebSocket-Version': '13',
-    ...lines,
-  };
-  let out = `${method} / HTTP/1.1\r\n`;
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out += `${name}: ${value}\r\n`;
-  return out + '\r\n';
-}
+const KEY = SAMPLE_KEY;
+const request = upgradeRequestText;
 
 interface Site {
   port: number;

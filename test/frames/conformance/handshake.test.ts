@@ -8,23 +8,11 @@ import type { WebSocketConnection } from '../../../lib/frames/websocket-connecti
 import { expectWsgError } from '../../support/expect-wsg-error.js';
 import { RawPeer, acceptKeyFor, rawHttpExchange } from '../../support/raw-peer.js';
 import { EchoHarness, expectCleanClose, within } from './echo-harness.js';
+import { SAMPLE_KEY, upgradeRequestText } from '../../support/upgrade-request-text.js';
 
 // RFC 6455 §4.2.1 / §4.2.2: the server's opening handshake, driven by hand-written HTTP.
-const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-
-function request(lines: Record<string, string | undefined>, method = 'GET', path = '/'): string {
-  const headers: Record<string, string | undefined> = {
-    Host: '127.0.0.1',
-    Upgrade: 'websocket',
-    Connection: 'Upgrade',
-    'Sec-WebSocket-Key': KEY,
-    'Sec-WebSocket-Version': '13',
-    ...lines,
-  };
-  let out = `${method} ${path} HTTP/1.1\r\n`;
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out += `${name}: ${value}\r\n`;
-  return out + '\r\n';
-}
+const KEY = SAMPLE_KEY;
+const request = upgradeRequestText;
 
 /** A bare http server that runs validateUpgradeRequest() and records what it threw. */
 async function validatingServer(): Promise<{ server: Server; port: number; errors: unknown[] }> {
