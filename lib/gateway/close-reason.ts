@@ -1,3 +1,7 @@
+import { CloseCode } from '../frames/close-codes.js';
+import { IoError, SendQueueFullError, TimeoutError } from '../frames/errors.js';
+import type { CloseInfo } from '../frames/websocket-connection.js';
+
 /**
  * Why a connection ended, from the gateway's point of view:
  * - `client`   the client started the close handshake
@@ -23,4 +27,33 @@ export interface WsCloseReason {
   readonly cause: WsCloseCause;
   /** The error behind the close, for `timeout`, `protocol`, `io`, `error` and `overflow`. */
   readonly error?: unknown;
+}
+
+/** @internal What this side decided before the engine closed: the cause, and the error behind it. */
+export interface CloseMark {
+  readonly cause: WsCloseCause;
+  readonly error?: unknown;
+}
+
+/** @internal The mark for `cause`, with `error` only when there is one (a reason's `error` is absent, never undefined). */
+export function closeMark(cause: WsCloseCause, error?: unknown): CloseMark {
+  return error === undefined ? { cause } : { cause, error };
+}
+
+/**
+ * @internal Why a connection ended, from the engine's account (`info`) and what this side
+ * marked before closing (null: nothing, the client or the transport ended it). One
+ * derivation for gateways and for `WsGateAdapter` clients.
+ */
+export function closeReasonOf(info: CloseInfo, mark: CloseMark | null): WsCloseReason {
+  const base = { code: info.code, reason: info.reason, wasClean: info.wasClean };
+  const error = mark?.error ?? info.error;
+  let cause: WsCloseCause;
+  if (mark !== null) cause = mark.cause;
+  else if (error instanceof TimeoutError) cause = 'timeout';
+  else if (error instanceof IoError) cause = 'io';
+  else if (error instanceof SendQueueFullError) cause = 'overflow';
+  else if (error !== undefined) cause = 'protocol';
+  else cause = info.code === CloseCode.Abnormal ? 'io' : 'client';
+  return Object.freeze(error === undefined ? { ...base, cause } : { ...base, cause, error });
 }

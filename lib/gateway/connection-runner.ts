@@ -1,20 +1,22 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ContextId } from '@nestjs/core';
-import { firstValueFrom, isObservable, type Observable, type Subscription } from 'rxjs';
+import { firstValueFrom, isObservable } from 'rxjs';
 import { CloseCode } from '../frames/close-codes.js';
-import { AlreadyClosedError, IoError, SendQueueFullError, TimeoutError, WsgError } from '../frames/errors.js';
-import type { CloseInfo, PreparedMessage, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
+import type { CloseInfo, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
 import type { WsHub } from '../hub/index.js';
-import type { WsCloseCause, WsCloseReason } from './close-reason.js';
-import { commandKind, isCommand, type WsCommand } from './commands.js';
+import { closeMark, closeReasonOf, type CloseMark, type WsCloseCause, type WsCloseReason } from './close-reason.js';
+import type { WsCodec } from './codec.js';
+import type { PushCommand } from './commands.js';
+import { ConnectionScheduler } from './connection-scheduler.js';
 import { GatewayError } from './errors.js';
-import { exceptionPayload, INTERNAL_ERROR_MESSAGE } from './exception-payload.js';
+import { answerHandlerError, ERROR_EVENT, logFailure, sendAnswer, undecodableMessage, unknownEvent, type BadMessageAnswer, type HandlerErrorSubject } from './error-policy.js';
 import type { GatewayPlan, HandlerPlan } from './gateway-plan.js';
 import type { HandlerChain, HandlerChainFactory } from './handler-chain.js';
+import type { HandlerScope } from './handler-invoker.js';
 import { LifecyclePattern } from './handler-patterns.js';
-import { Mailbox, type MailboxItem } from './mailbox.js';
+import type { MailboxItem } from './mailbox.js';
+import { dispatchResult, type HandlerCall, type ResultStream, type ResultTarget } from './result-dispatcher.js';
 import type { WsUpgradeRequest } from './upgrade-request.js';
-import type { PushCommand } from './commands.js';
 import type { WsGatePush } from './ws-gate-push.js';
 import { WsConnection, type ConnectionCore, type WsConnectionState } from './ws-connection.js';
 
@@ -29,54 +31,23 @@ export interface RunnerContext {
   ended(runner: ConnectionRunner): void;
 }
 
-/** One handler call in progress: what a reply, a stream or an error needs to know. */
-interface Call {
-  readonly handler: HandlerPlan;
-  readonly chain: HandlerChain | null;
-  readonly data: unknown;
-  readonly pattern: string;
-  /** The event a plain value is replied under; null where there is none (init, close). */
-  readonly replyEvent: string | null | undefined;
-}
-
-interface Stream {
-  cancel(): void;
-}
-
-const EXCEPTION_EVENT = 'exception';
-const ERROR_EVENT = 'error';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-function isAsyncIterable(value: object): value is AsyncIterable<unknown> {
-  return typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
-}
+const INIT: MailboxItem = Object.freeze({ kind: 'init' });
 
 /**
- * Runs one connection of one gateway: its mailbox (client messages and infos, one at a time,
- * in order), the commands handlers return, streams, errors, and the single `@OnClose`.
- *
- * Back-pressure: while `maxMailbox` client messages wait, the runner pauses the engine, which
- * stops reading the socket until the mailbox has room again.
+ * Runs one connection of one gateway: its lifecycle (open, `@OnInit`, the single
+ * `@OnClose`), what its `WsConnection` stands on, and the handler calls the scheduler (its
+ * base class) hands it. What handlers return goes to `dispatchResult()`; errors and bad
+ * messages to the error policy; why it closed to `closeReasonOf()`.
  */
-export class ConnectionRunner implements ConnectionCore {
+export class ConnectionRunner extends ConnectionScheduler implements ConnectionCore, HandlerScope, ResultTarget, HandlerErrorSubject {
   readonly conn: WsConnection;
   private _state: WsConnectionState = 'pending';
   private engine: WebSocketConnection | null = null;
   private instance: object | null;
   private contextId: ContextId | null = null;
   private scopedChains: Map<HandlerPlan, HandlerChain> | null = null;
-  private readonly mailbox = new Mailbox();
-  /** Settles when the handler in flight is done; null when none is. */
-  private busy: Promise<void> | null = null;
-  private draining = false;
-  private drainScheduled = false;
-  /** The engine is paused because the mailbox is full. */
-  private holding = false;
-  private closeCause: { cause: WsCloseCause; error?: unknown } | null = null;
-  private streams: Set<Stream> | null = null;
+  private closeCause: CloseMark | null = null;
+  private streams: Set<ResultStream> | null = null;
   private ended = false;
   /** Made on first use: most connections never have their `closed` awaited. */
   private closedPromise: Promise<WsCloseReason> | null = null;
@@ -86,26 +57,12 @@ export class ConnectionRunner implements ConnectionCore {
   /** @internal Called through the shared engine listener below (no closure per connection). */
   onEngineMessage(data: string | Buffer, isBinary: boolean): void {
     if (this._state === 'closed') return;
-    this.mailbox.push({ kind: 'message', data, isBinary });
-    if (this.mailbox.messageCount >= this.plan.options.maxMailbox) this.holdReading();
-    this.drainMailbox();
+    this.receive(data, isBinary);
   }
 
   /** @internal */
   onEngineClose(info: CloseInfo): void {
-    this.finish(this.reasonFrom(info));
-  }
-
-  /** @internal */
-  afterBusy(): void {
-    this.busy = null;
-    this.drainMailbox();
-  }
-
-  /** @internal */
-  scheduledDrain(): void {
-    this.drainScheduled = false;
-    this.drainMailbox();
+    this.finish(closeReasonOf(info, this.closeCause));
   }
 
   constructor(
@@ -114,6 +71,7 @@ export class ConnectionRunner implements ConnectionCore {
     request: WsUpgradeRequest,
     private readonly context: RunnerContext,
   ) {
+    super();
     this.instance = plan.instance;
     // randomUUID() builds a rope of 14 pieces; a flat copy keeps ~400 B less per connection.
     this.conn = new WsConnection(flatString(id), request, this);
@@ -148,63 +106,32 @@ export class ConnectionRunner implements ConnectionCore {
     return this.engine;
   }
 
-  send(raw: string | Uint8Array): SendResult {
-    return this.openEngine('send').send(raw);
+  get codec(): WsCodec {
+    return this.plan.options.codec;
   }
 
-  emit(event: string, data: unknown): SendResult {
-    return this.openEngine('emit').send(this.plan.options.codec.encode(event, data));
-  }
-
-  sendPrepared(message: PreparedMessage): SendResult {
-    if (this.engine === null) throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', 'The connection is not open yet');
-    return this.engine.sendPrepared(message);
+  get hub(): WsHub {
+    return this.context.hub;
   }
 
   deliverInfo(type: string, data: unknown): void {
     if (this.state !== 'open') return;
-    if (this.mailbox.infoCount >= this.plan.options.maxMailbox) {
+    if (!this.queueInfo(type, data)) {
       const error = new GatewayError(
         'WSG_ERR_GATEWAY_MAILBOX_FULL',
         `More than maxMailbox (${this.plan.options.maxMailbox}) infos wait for connection ${this.conn.id}`,
         CloseCode.TryAgainLater,
       );
       this.closeWith(CloseCode.TryAgainLater, 'mailbox full', 'overflow', error);
-      return;
-    }
-    this.mailbox.push({ kind: 'info', type, data });
-    // Infos are handled on a later microtask, never inside the sender's call stack (which may
-    // be another connection's handler in the middle of its own work).
-    if (!this.drainScheduled) {
-      this.drainScheduled = true;
-      queueMicrotask(() => this.scheduledDrain());
     }
   }
 
   kick(code: number, reason: string): void {
-    const engine = this.openEngine('close');
-    engine.close(code, reason);
-    this.closeCause ??= { cause: 'kick' };
-  }
-
-  join(topic: string): void {
-    this.openEngine('join');
-    this.context.hub.join(this.conn, topic);
-  }
-
-  leave(topic: string): void {
-    this.context.hub.leave(this.conn, topic);
-  }
-
-  topics(): ReadonlySet<string> {
-    return this.context.hub.topicsOf(this.conn);
-  }
-
-  private openEngine(operation: string): WebSocketConnection {
     if (this.state !== 'open') {
-      throw new GatewayError('WSG_ERR_GATEWAY_NOT_OPEN', `Cannot ${operation}: connection ${this.conn.id} is ${this.state}`);
+      throw new GatewayError('WSG_ERR_GATEWAY_NOT_OPEN', `Cannot close: connection ${this.conn.id} is ${this.state}`);
     }
-    return this.engine!;
+    this.engine!.close(code, reason);
+    this.closeCause ??= closeMark('kick');
   }
 
   // ---- lifecycle -----------------------------------------------------------------------
@@ -226,13 +153,7 @@ export class ConnectionRunner implements ConnectionCore {
    * before the 101 there is no socket to send an exception to, so they become HTTP statuses.
    */
   async callAccept(): Promise<unknown> {
-    const handler = this.plan.accept!;
-    const chain = this.chainFor(handler);
-    const request = this.conn.request;
-    let result: unknown;
-    if (chain !== null) result = await chain.invoke(this.conn, request, LifecyclePattern.Accept);
-    else if (handler.resolveArgs === null) result = await handler.method.call(this.instance, this.conn, request, LifecyclePattern.Accept);
-    else result = await handler.method.apply(this.instance, handler.resolveArgs(this.conn, request, LifecyclePattern.Accept));
+    const result: unknown = await this.plan.accept!.invoke(this, this.conn, this.conn.request, LifecyclePattern.Accept);
     return isObservable(result) ? firstValueFrom(result, { defaultValue: undefined }) : result;
   }
 
@@ -244,9 +165,8 @@ export class ConnectionRunner implements ConnectionCore {
     // 'close' is emitted once; on() avoids a once-wrapper per connection.
     engine.on('close', engineOnClose);
     this.context.hub.register(this.conn);
-    if (this.plan.init !== null) this.mailbox.push({ kind: 'init' });
     engine.on('message', engineOnMessage);
-    this.drainMailbox();
+    if (this.plan.init !== null) this.runFirst(INIT);
   }
 
   /** The accept phase refused the connection, or the client left before the 101. */
@@ -262,56 +182,27 @@ export class ConnectionRunner implements ConnectionCore {
     return this.conn.closed;
   }
 
-  private holdReading(): void {
-    if (this.holding) return;
-    this.holding = true;
-    this.engine!.pause();
-  }
-
-  private releaseReading(): void {
-    if (!this.holding) return;
-    this.holding = false;
-    this.engine!.resume();
-  }
-
-  private closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
+  /** @internal Closes for a reason of this side's (policy, command, overflow); nothing if not open. */
+  closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
     const engine = this.engine;
     if (engine === null || engine.state !== 'open' || this._state !== 'open') return;
-    this.closeCause ??= error === undefined ? { cause } : { cause, error };
+    this.closeCause ??= closeMark(cause, error);
     engine.close(code, reason);
-  }
-
-  private reasonFrom(info: CloseInfo): WsCloseReason {
-    const base = { code: info.code, reason: info.reason, wasClean: info.wasClean };
-    if (this.closeCause !== null) {
-      const error = this.closeCause.error ?? info.error;
-      return Object.freeze(error === undefined ? { ...base, cause: this.closeCause.cause } : { ...base, cause: this.closeCause.cause, error });
-    }
-    const error = info.error;
-    let cause: WsCloseCause;
-    if (error instanceof TimeoutError) cause = 'timeout';
-    else if (error instanceof IoError) cause = 'io';
-    else if (error instanceof SendQueueFullError) cause = 'overflow';
-    else if (error !== undefined) cause = 'protocol';
-    else cause = info.code === CloseCode.Abnormal ? 'io' : 'client';
-    return Object.freeze(error === undefined ? { ...base, cause } : { ...base, cause, error });
   }
 
   private finish(reason: WsCloseReason): void {
     this._state = 'closed';
-    this.mailbox.clear();
+    this.clearMailbox();
     if (this.streams !== null) {
       for (const stream of this.streams) stream.cancel();
       this.streams = null;
     }
     this.context.hub.unregister(this.conn);
-    // Callbacks of one connection never overlap: @OnClose waits for the handler in flight.
-    const run = (): Promise<void> =>
+    this.afterInFlight(() =>
       this.runClose(reason).catch((error: unknown) =>
         this.context.logger.error(`[WSG_ERR_GATEWAY_HANDLER] ${this.plan.name}: @OnClose could not run`, error instanceof Error ? error.stack : String(error)),
-      );
-    if (this.busy !== null) void this.busy.then(run);
-    else void run();
+      ),
+    );
   }
 
   private async runClose(reason: WsCloseReason): Promise<void> {
@@ -336,53 +227,29 @@ export class ConnectionRunner implements ConnectionCore {
     this.context.ended(this);
   }
 
-  // ---- the mailbox ---------------------------------------------------------------------
+  // ---- ConnectionScheduler -------------------------------------------------------------
 
-  private drainMailbox(): void {
-    if (this.busy !== null || this.draining) return;
-    this.draining = true;
-    try {
-      // Once this side decided to close, what still waits is dropped, as commands are.
-      while (this._state === 'open' && this.closeCause === null) {
-        const item = this.mailbox.shift();
-        if (item === undefined) break;
-        const pending = this.handle(item);
-        if (pending !== undefined) {
-          this.busy = pending.then(() => this.afterBusy());
-          break;
-        }
-      }
-    } finally {
-      this.draining = false;
-    }
-    if (this.holding && this._state === 'open' && this.mailbox.messageCount < this.plan.options.maxMailbox) this.releaseReading();
+  protected get maxMailbox(): number {
+    return this.plan.options.maxMailbox;
   }
 
-  /** Handles one item; returns a promise (that never rejects) when it did not finish synchronously. */
-  private handle(item: MailboxItem): Promise<void> | undefined {
-    const plan = this.plan;
+  protected runnable(): boolean {
+    return this._state === 'open' && this.closeCause === null;
+  }
+
+  protected holdReading(hold: boolean): void {
+    if (hold) this.engine!.pause();
+    else if (this._state === 'open') this.engine!.resume();
+  }
+
+  protected handle(item: MailboxItem): Promise<void> | undefined {
     switch (item.kind) {
       case 'init':
-        return this.invoke(plan.init!, undefined, LifecyclePattern.Init, null);
-      case 'message': {
-        let event: string | undefined;
-        let data: unknown;
-        try {
-          const decoded = plan.options.codec.decode(item.data, item.isBinary);
-          event = decoded.event;
-          data = decoded.data;
-        } catch (error) {
-          this.onUndecodable(error);
-          return undefined;
-        }
-        const handler = (event === undefined ? undefined : plan.messages.get(event)) ?? plan.messageCatchAll;
-        if (handler === null) {
-          this.onUnknownEvent(event);
-          return undefined;
-        }
-        return this.invoke(handler, data, event ?? LifecyclePattern.Message, event);
-      }
+        return this.invoke(this.plan.init!, undefined, LifecyclePattern.Init, null);
+      case 'message':
+        return this.handleMessage(item.data, item.isBinary);
       case 'info': {
+        const plan = this.plan;
         const handler = plan.infos.get(item.type) ?? plan.infoCatchAll;
         if (handler === null) {
           this.context.logger.warn?.(
@@ -395,9 +262,30 @@ export class ConnectionRunner implements ConnectionCore {
     }
   }
 
-  private chainFor(handler: HandlerPlan): HandlerChain | null {
-    if (!handler.needsChain) return null;
-    if (handler.chain !== null) return handler.chain;
+  protected handleMessage(raw: string | Buffer, isBinary: boolean): Promise<void> | undefined {
+    const plan = this.plan;
+    let event: string | undefined;
+    let data: unknown;
+    try {
+      const decoded = plan.options.codec.decode(raw, isBinary);
+      event = decoded.event;
+      data = decoded.data;
+    } catch (error) {
+      undecodableMessage(this, plan.options.onUndecodable, error);
+      return undefined;
+    }
+    const handler = (event === undefined ? undefined : plan.messages.get(event)) ?? plan.messageCatchAll;
+    if (handler === null) {
+      unknownEvent(this, plan.options.onUnknown, event);
+      return undefined;
+    }
+    return this.invoke(handler, data, event ?? LifecyclePattern.Message, event);
+  }
+
+  // ---- handler calls -------------------------------------------------------------------
+
+  /** @internal The chain of `handler` on this connection's gateway instance, built on first use. */
+  scopedChain(handler: HandlerPlan): HandlerChain {
     const chains = (this.scopedChains ??= new Map());
     let chain = chains.get(handler);
     if (chain === undefined) {
@@ -415,263 +303,86 @@ export class ConnectionRunner implements ConnectionCore {
     return chain;
   }
 
-  /** Calls a handler (through its chain, if it has one) and dispatches what it returns. */
+  /** Calls a handler (direct or through its chain, as compiled) and dispatches what it returns. */
   private invoke(handler: HandlerPlan, data: unknown, pattern: string, replyEvent: string | null | undefined): Promise<void> | undefined {
-    let chain: HandlerChain | null = null;
+    const call: HandlerCall = { handler, data, pattern, replyEvent };
     let result: unknown;
     try {
-      chain = this.chainFor(handler);
-      if (chain !== null) {
-        result = chain.invoke(this.conn, data, pattern);
-      } else {
-        result =
-          handler.resolveArgs === null
-            ? handler.method.call(this.instance, this.conn, data, pattern)
-            : handler.method.apply(this.instance, handler.resolveArgs(this.conn, data, pattern));
-      }
-    } catch (error) {
-      return this.fail(error, { handler, chain, data, pattern, replyEvent });
-    }
-    return this.dispatch(result, { handler, chain, data, pattern, replyEvent });
-  }
-
-  // ---- results and commands ------------------------------------------------------------
-
-  private dispatch(value: unknown, call: Call): Promise<void> | undefined {
-    try {
-      if (value === undefined || value === null) return undefined;
-      if (typeof value !== 'object' && typeof value !== 'function') {
-        this.reply(value, call);
-        return undefined;
-      }
-      if (isCommand(value)) {
-        this.execute(value, call);
-        return undefined;
-      }
-      if (Array.isArray(value)) {
-        if (value.length > 0 && value.every(isCommand)) {
-          for (const command of value) this.execute(command, call);
-        } else {
-          this.reply(value, call);
-        }
-        return undefined;
-      }
-      if (isThenable(value)) {
-        return Promise.resolve(value).then(
-          (resolved) => this.dispatch(resolved, call),
-          (error: unknown) => this.fail(error, call),
-        );
-      }
-      if (isObservable(value)) return this.streamObservable(value, call);
-      if (isAsyncIterable(value)) {
-        this.streamIterable(value, call);
-        return undefined;
-      }
-      this.reply(value, call);
-      return undefined;
+      result = handler.invoke(this, this.conn, data, pattern);
     } catch (error) {
       return this.fail(error, call);
     }
+    return dispatchResult(this, result, call);
   }
 
-  private reply(data: unknown, call: Call): void {
-    if (call.replyEvent === null) {
-      throw new GatewayError(
-        'WSG_ERR_GATEWAY_RESULT',
-        `${this.plan.name}.${call.handler.methodName}() returned a plain value, which has no event to reply with; return emit(event, data)`,
-      );
-    }
-    this.deliver(this.plan.options.codec.encode(call.replyEvent, data));
-  }
+  // ---- ResultTarget --------------------------------------------------------------------
 
-  private execute(command: WsCommand, call: Call): void {
-    switch (commandKind(command)) {
-      case 'reply':
-        this.reply((command as { data: unknown }).data, call);
-        return;
-      case 'emit': {
-        const { event, data } = command as { event: string; data: unknown };
-        this.deliver(this.plan.options.codec.encode(event, data));
-        return;
-      }
-      case 'send':
-        this.deliver((command as { raw: string | Uint8Array }).raw);
-        return;
-      case 'push':
-        // Fire and forget: a push never holds the mailbox; WsGatePush logs its failures.
-        void this.context.push.runCommand(this.engine, command as PushCommand, this.plan.name);
-        return;
-      case 'close': {
-        const { code, reason } = command as { code: number; reason: string };
-        this.closeWith(code, reason, 'server');
-        return;
-      }
-      default:
-        throw new GatewayError(
-          'WSG_ERR_GATEWAY_MISPLACED_COMMAND',
-          `${this.plan.name}.${call.handler.methodName}() returned ${commandKind(command)}(), which only @OnAccept may return`,
-        );
-    }
-  }
-
-  /** Sends what a handler produced; after a close it is dropped, as commands after close are. */
-  private deliver(payload: string | Uint8Array): SendResult {
+  /** @internal Sends what a handler produced; after a close it is dropped, as commands after close are. */
+  deliver(payload: string | Uint8Array): SendResult {
     const engine = this.engine;
     if (engine === null || this._state !== 'open' || engine.state !== 'open') return 'dropped';
-    try {
-      return engine.send(payload);
-    } catch (error) {
-      if (error instanceof SendQueueFullError) {
-        this.closeWith(CloseCode.TryAgainLater, 'send queue full', 'overflow', error);
-        return 'dropped';
-      }
-      if (error instanceof AlreadyClosedError) return 'dropped';
-      throw error;
-    }
+    return sendAnswer(this, engine, payload);
   }
 
-  private streamObservable(source: Observable<unknown>, call: Call): Promise<void> | undefined {
-    const streams = (this.streams ??= new Set());
-    // With interceptors even a plain value arrives as an Observable: hold the mailbox until
-    // it first produces, so a reply keeps its place in line; the rest streams on its own.
-    let settleFirst: (() => void) | null = null;
-    const first = call.chain?.hasInterceptors === true ? new Promise<void>((resolve) => (settleFirst = resolve)) : undefined;
-    const settle = (): void => {
-      const resolve = settleFirst;
-      settleFirst = null;
-      resolve?.();
-    };
-    let subscription: Subscription | null = null;
-    let done = false;
-    const stream: Stream = {
-      cancel: () => {
-        done = true;
-        subscription?.unsubscribe();
-        settle();
-      },
-    };
-    const end = (): void => {
-      done = true;
-      this.streams?.delete(stream);
-      settle();
-    };
-    subscription = source.subscribe({
-      next: (value) => {
-        if (done) return;
-        const pending = this.dispatch(value, call);
-        if (pending !== undefined && settleFirst !== null) void pending.then(settle);
-        else settle();
-      },
-      error: (error: unknown) => {
-        end();
-        void this.fail(error, call);
-      },
-      complete: end,
-    });
-    if (done) subscription.unsubscribe();
-    else streams.add(stream);
-    return first;
+  /** @internal Fire and forget: a push never holds the mailbox; WsGatePush logs its failures. */
+  runPush(command: PushCommand): void {
+    void this.context.push.runCommand(this.engine, command, this.plan.name);
   }
 
-  private streamIterable(source: AsyncIterable<unknown>, call: Call): void {
-    const iterator = source[Symbol.asyncIterator]();
-    let done = false;
-    const stream: Stream = {
-      cancel: () => {
-        done = true;
-        void Promise.resolve(iterator.return?.()).catch((error: unknown) => this.logUnexpected(error, call));
-      },
-    };
+  /** @internal */
+  addStream(stream: ResultStream): void {
     (this.streams ??= new Set()).add(stream);
-    const pump = async (): Promise<void> => {
-      try {
-        while (!done) {
-          const step = await iterator.next();
-          if (step.done === true || done) break;
-          await this.dispatch(step.value, call);
-          const engine = this.engine;
-          if (engine !== null && engine.bufferedAmount > engine.options.sendLowWaterMark) await engine.drain();
-        }
-      } catch (error) {
-        if (!done) await this.fail(error, call);
-      } finally {
-        this.streams?.delete(stream);
-      }
-    };
-    void pump();
   }
 
-  // ---- errors --------------------------------------------------------------------------
+  /** @internal */
+  removeStream(stream: ResultStream): void {
+    this.streams?.delete(stream);
+  }
 
-  private fail(error: unknown, call: Call): Promise<void> | undefined {
-    const filter = call.chain?.catch ?? null;
+  /** @internal The handler's exception filters first, then the gateway's `onError` policy. */
+  fail(error: unknown, call: HandlerCall): Promise<void> | undefined {
+    // The chain was made when the handler was called (unless making it is what failed).
+    const chain = call.handler.chain ?? this.scopedChains?.get(call.handler) ?? null;
+    const filter = chain?.catch ?? null;
     if (filter === null) {
-      this.answerError(error, call);
+      answerHandlerError(this, error, call);
       return undefined;
     }
     return filter(error, this.conn, call.data, call.pattern).then(
       (handled) => {
-        if (!handled) this.answerError(error, call);
+        if (!handled) answerHandlerError(this, error, call);
       },
-      (filterError: unknown) => this.answerError(filterError, call),
+      (filterError: unknown) => answerHandlerError(this, filterError, call),
     );
   }
 
-  /** The default answer to an error no exception filter handled. */
-  private answerError(error: unknown, call: Call): void {
-    const open = this._state === 'open' && this.engine?.state === 'open';
-    const payload = exceptionPayload(error);
-    if (payload !== null) {
-      if (open) this.deliverSafely(EXCEPTION_EVENT, payload, call);
-      return;
-    }
-    this.logUnexpected(error, call);
-    if (!open) return;
-    if (this.plan.options.onError === 'close') {
-      const wrapped = new GatewayError('WSG_ERR_GATEWAY_HANDLER', `${this.plan.name}.${call.handler.methodName}() failed`, CloseCode.InternalError, { cause: error });
-      this.closeWith(CloseCode.InternalError, INTERNAL_ERROR_MESSAGE, 'error', wrapped);
-    } else {
-      this.deliverSafely(EXCEPTION_EVENT, { status: 'error', message: INTERNAL_ERROR_MESSAGE }, call);
-    }
+  /** @internal */
+  logUnexpected(error: unknown, call: HandlerCall): void {
+    logFailure(this.context.logger, error, `${this.plan.name}.${call.handler.methodName}() failed on connection ${this.conn.id}`);
   }
 
-  private deliverSafely(event: string, payload: unknown, call: Call): void {
+  // ---- HandlerErrorSubject -------------------------------------------------------------
+
+  /** @internal */
+  get isOpen(): boolean {
+    return this._state === 'open' && this.engine?.state === 'open';
+  }
+
+  /** @internal Sends an answer of the error policy; what the codec cannot encode is logged. */
+  sendEvent(event: string, data: unknown, call: HandlerCall): void {
     try {
-      this.deliver(this.plan.options.codec.encode(event, payload));
+      this.deliver(this.plan.options.codec.encode(event, data));
     } catch (error) {
       this.logUnexpected(error, call);
     }
   }
 
-  private logUnexpected(error: unknown, call: Call): void {
-    const where = `${this.plan.name}.${call.handler.methodName}()`;
-    const code = error instanceof WsgError ? error.code : 'WSG_ERR_GATEWAY_HANDLER';
-    this.context.logger.error(`[${code}] ${where} failed on connection ${this.conn.id}`, error instanceof Error ? error.stack : String(error));
-  }
-
-  private onUndecodable(error: unknown): void {
-    const code = error instanceof WsgError && error.closeCode !== undefined ? error.closeCode : CloseCode.InvalidPayload;
-    if (this.plan.options.onUndecodable === 'close') {
-      this.closeWith(code, 'undecodable message', 'protocol', error);
-      return;
-    }
-    const message = error instanceof Error ? error.message : 'The message could not be decoded';
-    this.deliverPolicyAnswer({ code: 'WSG_ERR_GATEWAY_UNDECODABLE', message });
-  }
-
-  private onUnknownEvent(event: string | undefined): void {
-    if (this.plan.options.onUnknown === 'close') {
-      this.closeWith(CloseCode.UnsupportedData, 'unknown event', 'protocol', new GatewayError('WSG_ERR_GATEWAY_UNKNOWN_EVENT', `No handler for event "${event}"`, CloseCode.UnsupportedData));
-      return;
-    }
-    this.deliverPolicyAnswer({ code: 'WSG_ERR_GATEWAY_UNKNOWN_EVENT', message: `No handler for event "${event ?? ''}"`, event });
-  }
-
-  private deliverPolicyAnswer(payload: { code: string; message: string; event?: string | undefined }): void {
+  /** @internal */
+  sendErrorAnswer(answer: BadMessageAnswer): void {
     try {
-      this.deliver(this.plan.options.codec.encode(ERROR_EVENT, payload));
+      this.deliver(this.plan.options.codec.encode(ERROR_EVENT, answer));
     } catch (error) {
-      this.context.logger.error(`[${payload.code}] ${this.plan.name}: the codec could not encode the error answer`, String(error));
+      this.context.logger.error(`[${answer.code}] ${this.plan.name}: the codec could not encode the error answer`, String(error));
     }
   }
 }

@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { HandlerKind } from './decorators/handler.decorators.js';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
 import type { HandlerChain } from './handler-chain.js';
+import type { HandlerInvoker } from './handler-invoker.js';
 import type { ArgsResolver } from './params-factory.js';
 
 /** How many enhancers of each kind apply to a handler, globals included. */
@@ -29,6 +30,8 @@ export interface HandlerPlan {
   readonly needsChain: boolean;
   /** The Nest pipeline of a singleton gateway, built once; null when direct or per connection. */
   readonly chain: HandlerChain | null;
+  /** Calls the handler (call it as `handler.invoke(...)`): direct or through its chain, decided at compile. */
+  readonly invoke: HandlerInvoker;
 }
 
 /** One gateway class, compiled at bootstrap and frozen. */

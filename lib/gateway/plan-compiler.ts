@@ -8,6 +8,7 @@ import { resolveGatewayOptions, type WsGatewayOptions } from './gateway-options.
 import type { HandlerChainFactory } from './handler-chain.js';
 import { GATEWAY_METADATA, HANDLER_METADATA, NEST_CUSTOM_PARAM_MARK, PARAM_ARGS_METADATA } from './metadata-keys.js';
 import { WsParamType } from './param-type.js';
+import { selectInvoker } from './handler-invoker.js';
 import { compileArgsResolver } from './params-factory.js';
 
 /** What the compiler needs to know about a gateway provider Nest created. */
@@ -175,6 +176,7 @@ export class PlanCompiler {
       enhancers,
       needsChain,
       chain,
+      invoke: selectInvoker(needsChain, scope, params.length > 0),
     });
   }
 }

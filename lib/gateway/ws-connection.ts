@@ -1,8 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CloseCode } from '../frames/close-codes.js';
+import { AlreadyClosedError } from '../frames/errors.js';
 import type { PreparedMessage, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
 import type { HubMember } from '../hub/hub-member.js';
+import type { WsHub } from '../hub/index.js';
 import type { WsCloseReason } from './close-reason.js';
+import type { WsCodec } from './codec.js';
+import { GatewayError } from './errors.js';
 import type { WsUpgradeRequest } from './upgrade-request.js';
 
 /** `pending` until @OnAccept decides; `denied` when it refused (no 101 was sent). */
@@ -12,18 +16,15 @@ export type WsConnectionState = 'pending' | 'open' | 'closing' | 'closed' | 'den
 export const ReadyState = { Connecting: 0, Open: 1, Closing: 2, Closed: 3 } as const;
 export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
 
-/** What a `WsConnection` delegates to; implemented by the gateway's executor. */
+/** What a `WsConnection` stands on; implemented by the gateway's connection runner. */
 export interface ConnectionCore {
   readonly state: WsConnectionState;
+  /** The engine connection; null before the 101. */
   readonly socket: WebSocketConnection | null;
-  send(raw: string | Uint8Array): SendResult;
-  emit(event: string, data: unknown): SendResult;
-  sendPrepared(message: PreparedMessage): SendResult;
+  readonly codec: WsCodec;
+  readonly hub: WsHub;
   deliverInfo(type: string, data: unknown): void;
   kick(code: number, reason: string): void;
-  join(topic: string): void;
-  leave(topic: string): void;
-  topics(): ReadonlySet<string>;
   closed(): Promise<WsCloseReason>;
 }
 
@@ -96,12 +97,12 @@ export class WsConnection<S = unknown> implements HubMember {
 
   /** Sends a message as it is: a string as text, bytes as binary. Throws when not open. */
   send(raw: string | Uint8Array): SendResult {
-    return this.core.send(raw);
+    return this.openSocket('send').send(raw);
   }
 
   /** Sends `data` under `event`, encoded by the gateway's codec. Throws when not open. */
   emit(event: string, data?: unknown): SendResult {
-    return this.core.emit(event, data);
+    return this.openSocket('emit').send(this.core.codec.encode(event, data));
   }
 
   /** Closes from outside the handlers (cause `kick`); handlers return `close(code, reason)` instead. */
@@ -115,20 +116,29 @@ export class WsConnection<S = unknown> implements HubMember {
   }
 
   join(topic: string): void {
-    this.core.join(topic);
+    this.openSocket('join');
+    this.core.hub.join(this, topic);
   }
 
   leave(topic: string): void {
-    this.core.leave(topic);
+    this.core.hub.leave(this, topic);
   }
 
   get topics(): ReadonlySet<string> {
-    return this.core.topics();
+    return this.core.hub.topicsOf(this);
   }
 
   /** The hub (HubMember) writes broadcasts encoded once through this. */
   sendPrepared(message: PreparedMessage): SendResult {
-    return this.core.sendPrepared(message);
+    const socket = this.core.socket;
+    if (socket === null) throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', 'The connection is not open yet');
+    return socket.sendPrepared(message);
+  }
+
+  private openSocket(operation: string): WebSocketConnection {
+    const state = this.core.state;
+    if (state !== 'open') throw new GatewayError('WSG_ERR_GATEWAY_NOT_OPEN', `Cannot ${operation}: connection ${this.id} is ${state}`);
+    return this.core.socket!;
   }
 
   /** Queues an info for `@OnInfo`, in order with client messages (what `hub.send()` calls). */

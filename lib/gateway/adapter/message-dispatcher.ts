@@ -1,18 +1,12 @@
 import type { LoggerService, WsMessageHandler } from '@nestjs/common';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
-import { CloseCode } from '../../frames/close-codes.js';
-import { AlreadyClosedError, SendQueueFullError, WsgError } from '../../frames/errors.js';
-import { GatewayError } from '../errors.js';
+import type { WsCloseCause } from '../close-reason.js';
+import { ERROR_EVENT, logFailure, sendAnswer, undecodableMessage, unknownEvent, type BadMessageAnswer, type PolicySubject } from '../error-policy.js';
 import { Mailbox } from '../mailbox.js';
+import { isThenable } from '../thenable.js';
 import type { ResolvedServerOptions } from './adapter-options.js';
 import type { WsParsedMessage } from './message-parser.js';
 import { WsGateClient, type ClientMessageSink } from './ws-gate-client.js';
-
-const ERROR_EVENT = 'error';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
 
 /**
  * Routes one client's messages to the handlers Nest bound for it, as platform-ws does:
@@ -25,7 +19,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * the client pauses. `ordered` runs them one at a time: the next starts once the previous
  * handler settled (a stream: once it sent its first value or ended).
  */
-export class MessageDispatcher implements ClientMessageSink {
+export class MessageDispatcher implements ClientMessageSink, PolicySubject {
   private readonly handlers = new Map<unknown, WsMessageHandler>();
   private readonly concurrency: number;
   private inFlight = 0;
@@ -198,33 +192,21 @@ export class MessageDispatcher implements ClientMessageSink {
 
   private deliver(text: string): void {
     if (this.client.readyState !== WsGateClient.OPEN) return;
-    try {
-      this.client.connection.send(text);
-    } catch (error) {
-      if (error instanceof SendQueueFullError) {
-        this.client.closeFor(CloseCode.TryAgainLater, 'send queue full', 'overflow', error);
-        return;
-      }
-      if (error instanceof AlreadyClosedError) return;
-      throw error;
-    }
+    sendAnswer(this, this.client.connection, text);
   }
 
-  private answer(code: string, message: string, event?: unknown): void {
-    const data = typeof event === 'string' ? { code, message, event } : { code, message };
-    this.deliver(JSON.stringify({ event: ERROR_EVENT, data }));
+  /** @internal */
+  closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
+    this.client.closeFor(code, reason, cause, error);
+  }
+
+  /** @internal */
+  sendErrorAnswer(answer: BadMessageAnswer): void {
+    this.deliver(JSON.stringify({ event: ERROR_EVENT, data: answer }));
   }
 
   private unknown(event: unknown): void {
-    const policy = this.options.onUnknownEvent;
-    if (policy === 'ignore') return;
-    const message = `No handler for event "${String(event)}"`;
-    if (policy === 'error') {
-      this.answer('WSG_ERR_GATEWAY_UNKNOWN_EVENT', message, event);
-      return;
-    }
-    const error = new GatewayError('WSG_ERR_GATEWAY_UNKNOWN_EVENT', message, CloseCode.UnsupportedData);
-    this.client.closeFor(CloseCode.UnsupportedData, 'unknown event', 'protocol', error);
+    unknownEvent(this, this.options.onUnknownEvent, event);
   }
 
   /** `threw`: the parser threw (a custom parser's throw is an application bug, logged as platform-ws does). */
@@ -232,20 +214,11 @@ export class MessageDispatcher implements ClientMessageSink {
     if (threw && this.options.customParser) {
       this.logger.error(`[WSG_ERR_GATEWAY_UNDECODABLE] messageParser threw on client ${this.client.id}`, cause instanceof Error ? cause.stack : String(cause));
     }
-    const policy = this.options.onUndecodable;
-    if (policy === 'ignore') return;
-    const message = cause instanceof Error ? cause.message : 'The message could not be parsed';
-    if (policy === 'error') {
-      this.answer('WSG_ERR_GATEWAY_UNDECODABLE', message);
-      return;
-    }
-    const error = new GatewayError('WSG_ERR_GATEWAY_UNDECODABLE', message, CloseCode.InvalidPayload, { cause });
-    this.client.closeFor(CloseCode.InvalidPayload, 'undecodable message', 'protocol', error);
+    undecodableMessage(this, this.options.onUndecodable, cause);
   }
 
   /** What reaches here got past Nest's exception filters (a filter rethrew) or was thrown outside them. */
   private logFailure(error: unknown): void {
-    const code = error instanceof WsgError ? error.code : 'WSG_ERR_GATEWAY_HANDLER';
-    this.logger.error(`[${code}] a message handler failed on client ${this.client.id}`, error instanceof Error ? error.stack : String(error));
+    logFailure(this.logger, error, `a message handler failed on client ${this.client.id}`);
   }
 }

@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@nestjs/common';
 import { CloseCode } from '../../frames/close-codes.js';
-import { IoError, SendQueueFullError, TimeoutError, WsgError } from '../../frames/errors.js';
+import type { WsgError } from '../../frames/errors.js';
 import type { CloseInfo, SendResult, WebSocketConnection } from '../../frames/websocket-connection.js';
-import type { WsCloseCause, WsCloseReason } from '../close-reason.js';
+import { closeMark, closeReasonOf, type CloseMark, type WsCloseCause, type WsCloseReason } from '../close-reason.js';
 import { ReadyState } from '../ws-connection.js';
 import type { ResolvedServerOptions } from './adapter-options.js';
 
@@ -45,20 +45,6 @@ function notOpenError(state: number): Error {
   return new Error(`WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`);
 }
 
-/** Why a connection ended, from the engine's account and what this side did. */
-function closeReasonOf(info: CloseInfo, marked: { cause: WsCloseCause; error?: unknown } | null): WsCloseReason {
-  const base = { code: info.code, reason: info.reason, wasClean: info.wasClean };
-  const error = marked?.error ?? info.error;
-  let cause: WsCloseCause;
-  if (marked !== null) cause = marked.cause;
-  else if (info.error instanceof TimeoutError) cause = 'timeout';
-  else if (info.error instanceof IoError) cause = 'io';
-  else if (info.error instanceof SendQueueFullError) cause = 'overflow';
-  else if (info.error !== undefined) cause = 'protocol';
-  else cause = info.code === CloseCode.Abnormal ? 'io' : 'client';
-  return Object.freeze(error === undefined ? { ...base, cause } : { ...base, cause, error });
-}
-
 // Shared listeners that find the client on the engine: no closures per connection.
 function engineOnMessage(this: OwnedEngine, data: string | Buffer, isBinary: boolean): void {
   this[kClient].onEngineMessage(data, isBinary);
@@ -93,7 +79,7 @@ export class WsGateClient extends EventEmitter {
 
   /** @internal Set by the adapter's `bindMessageHandlers`. */
   sink: ClientMessageSink | null = null;
-  private marked: { cause: WsCloseCause; error?: unknown } | null = null;
+  private marked: CloseMark | null = null;
   private info: CloseInfo | null = null;
   private reasonCache: WsCloseReason | null = null;
   private forwarding = 0;
@@ -282,7 +268,7 @@ export class WsGateClient extends EventEmitter {
   /** @internal Closes for a reason of the adapter's (policy, shutdown, overflow); nothing if not open. */
   closeFor(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
     if (this.connection.state !== 'open') return;
-    this.marked ??= error === undefined ? { cause } : { cause, error };
+    this.marked ??= closeMark(cause, error);
     this.connection.close(code, reason);
   }
 
