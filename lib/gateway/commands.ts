@@ -96,7 +96,12 @@ export function deny(status: number, options: { headers?: Record<string, string>
   return Object.freeze({ [COMMAND]: 'deny' as const, status, headers: checkHeaders(options.headers), body: options.body });
 }
 
-/** Sends `data` under the event being handled (json codec: `{ event, data }`). */
+/**
+ * Sends `data` under the event being handled (json codec: `{ event, data }`). A plain value
+ * returned from a handler does the same, except an object whose own keys are exactly
+ * `event` (a string) and `data` — Nest's `WsResponse` — which is sent as that event:
+ * `reply()` is for the rare payload of that shape that must stay data.
+ */
 export function reply(data: unknown): ReplyCommand {
   return Object.freeze({ [COMMAND]: 'reply' as const, data });
 }

@@ -73,6 +73,13 @@ describe.each(ADAPTERS)('%s runs platform-ws gateway code', (_name, adapter) => 
         await client.close();
       });
 
+      it('sends a returned WsResponse as its own event: {"event":"answer","data":42} for ask', async () => {
+        const client = await WsTestClient.connect(started.url('/chat'));
+        client.emit('ask');
+        expect((await client.next()).data).toBe('{"event":"answer","data":42}');
+        await client.close();
+      });
+
       it('replies with the value of a Promise', async () => {
         const client = await WsTestClient.connect(started.url('/chat'));
         expect(await ask(client, 'async', 'later')).toEqual({ event: 'async', data: 'later' });

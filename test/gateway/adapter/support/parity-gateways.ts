@@ -100,6 +100,12 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     return 'pong';
   }
 
+  /** A WsResponse under another event than the one handled. */
+  @SubscribeMessage('ask')
+  answer() {
+    return { event: 'answer', data: 42 };
+  }
+
   @SubscribeMessage('async')
   async later(@MessageBody() data: unknown) {
     await Promise.resolve();
