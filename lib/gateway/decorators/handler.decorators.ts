@@ -38,11 +38,7 @@ export function OnInit(): MethodDecorator {
   return handlerDecorator('@OnInit()', { kind: 'init', pattern: null });
 }
 
-/**
- * Handles client messages of one event; with no event, every message no other handler takes.
- * A returned value replies under that event; a returned `WsResponse` (`{ event, data }`) is
- * sent as its own event; commands (`reply()`, `emit()`, `close()`…) run as they say.
- */
+/** Handles client messages of one event; with no event, every message no other handler takes. */
 export function OnMessage(event?: string): MethodDecorator {
   return handlerDecorator('@OnMessage()', { kind: 'message', pattern: checkPattern('@OnMessage()', 'WSG_ERR_DECORATOR_EVENT', event) });
 }
