@@ -182,7 +182,7 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
     return this.conn.closed;
   }
 
-  /** @internal Closes for a reason of this side's (policy, command, overflow); nothing if not open. */
+  /** Closes for a reason of this side's (policy, command, overflow); nothing if not open. */
   closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
     const engine = this.engine;
     if (engine === null || engine.state !== 'open' || this._state !== 'open') return;
@@ -284,7 +284,7 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
 
   // ---- handler calls -------------------------------------------------------------------
 
-  /** @internal The chain of `handler` on this connection's gateway instance, built on first use. */
+  /** The chain of `handler` on this connection's gateway instance, built on first use. */
   scopedChain(handler: HandlerPlan): HandlerChain {
     const chains = (this.scopedChains ??= new Map());
     let chain = chains.get(handler);
@@ -317,29 +317,27 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
 
   // ---- ResultTarget --------------------------------------------------------------------
 
-  /** @internal Sends what a handler produced; after a close it is dropped, as commands after close are. */
+  /** Sends what a handler produced; after a close it is dropped, as commands after close are. */
   deliver(payload: string | Uint8Array): SendResult {
     const engine = this.engine;
     if (engine === null || this._state !== 'open' || engine.state !== 'open') return 'dropped';
     return sendAnswer(this, engine, payload);
   }
 
-  /** @internal Fire and forget: a push never holds the mailbox; WsGatePush logs its failures. */
+  /** Fire and forget: a push never holds the mailbox; WsGatePush logs its failures. */
   runPush(command: PushCommand): void {
     void this.context.push.runCommand(this.engine, command, this.plan.name);
   }
 
-  /** @internal */
   addStream(stream: ResultStream): void {
     (this.streams ??= new Set()).add(stream);
   }
 
-  /** @internal */
   removeStream(stream: ResultStream): void {
     this.streams?.delete(stream);
   }
 
-  /** @internal The handler's exception filters first, then the gateway's `onError` policy. */
+  /** The handler's exception filters first, then the gateway's `onError` policy. */
   fail(error: unknown, call: HandlerCall): Promise<void> | undefined {
     // The chain was made when the handler was called (unless making it is what failed).
     const chain = call.handler.chain ?? this.scopedChains?.get(call.handler) ?? null;
@@ -356,19 +354,17 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
     );
   }
 
-  /** @internal */
   logUnexpected(error: unknown, call: HandlerCall): void {
     logFailure(this.context.logger, error, `${this.plan.name}.${call.handler.methodName}() failed on connection ${this.conn.id}`);
   }
 
   // ---- HandlerErrorSubject -------------------------------------------------------------
 
-  /** @internal */
   get isOpen(): boolean {
     return this._state === 'open' && this.engine?.state === 'open';
   }
 
-  /** @internal Sends an answer of the error policy; what the codec cannot encode is logged. */
+  /** Sends an answer of the error policy; what the codec cannot encode is logged. */
   sendEvent(event: string, data: unknown, call: HandlerCall): void {
     try {
       this.deliver(this.plan.options.codec.encode(event, data));
@@ -377,7 +373,6 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
     }
   }
 
-  /** @internal */
   sendErrorAnswer(answer: BadMessageAnswer): void {
     try {
       this.deliver(this.plan.options.codec.encode(ERROR_EVENT, answer));

@@ -2,7 +2,7 @@ import { describe, it, expect, afterAll, beforeAll, beforeEach } from '@jest/glo
 import { WsHub } from '../../lib/hub/index.js';
 import { WsGateway, OnInit, OnMessage, OnInfo, Payload, Conn, Info, emit, type WsConnection } from '../../lib/gateway/index.js';
 import { PLATFORMS, startApp, type StartedApp } from './support/nest-app.js';
-import { waitFor } from './support/wait-for.js';
+import { turns, waitFor } from './support/wait-for.js';
 import { WsTestClient } from './support/ws-client.js';
 
 const seen = {
@@ -12,12 +12,6 @@ const seen = {
   active: 0,
   maxActive: 0,
 };
-
-function turns(n: number): Promise<void> {
-  let p = Promise.resolve();
-  for (let i = 0; i < n; i++) p = p.then(() => new Promise((resolve) => setImmediate(resolve)));
-  return p;
-}
 
 /** Synchronous handlers take the direct path; async ones keep the connection busy so later items queue. */
 @WsGateway('/order')

@@ -24,7 +24,7 @@ import {
 import { expectCodeInText, expectWsgError } from '../support/expect-wsg-error.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { PLATFORMS, startApp, type StartedApp } from './support/nest-app.js';
-import { gate, waitFor } from './support/wait-for.js';
+import { gate, turns, waitFor } from './support/wait-for.js';
 import { WsTestClient } from './support/ws-client.js';
 
 /** What the gateways saw, by connection id. */
@@ -49,12 +49,6 @@ function recordClose(conn: WsConnection, reason: WsCloseReason): void {
   const list = seen.closes.get(conn.id) ?? [];
   list.push(reason);
   seen.closes.set(conn.id, list);
-}
-
-function turns(n: number): Promise<void> {
-  let p = Promise.resolve();
-  for (let i = 0; i < n; i++) p = p.then(() => new Promise((resolve) => setImmediate(resolve)));
-  return p;
 }
 
 @WsGateway('/life')

@@ -195,12 +195,10 @@ export class MessageDispatcher implements ClientMessageSink, PolicySubject {
     sendAnswer(this, this.client.connection, text);
   }
 
-  /** @internal */
   closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
     this.client.closeFor(code, reason, cause, error);
   }
 
-  /** @internal */
   sendErrorAnswer(answer: BadMessageAnswer): void {
     this.deliver(JSON.stringify({ event: ERROR_EVENT, data: answer }));
   }
