@@ -385,8 +385,10 @@ describe('accept hook: the router decides before the 200', () => {
     try {
       const stream = session.request(connectHeaders(site.port, '/hook-answered'), { endStream: false });
       stream.on('error', () => undefined);
-      const reset = once(stream, 'close').then(() => stream.rstCode);
-      const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+      // Listeners, not once(): the reset follows the hook's headers at once, as a stream 'error'.
+      const response = new Promise<IncomingHttpHeaders>((resolve) => stream.once('response', resolve));
+      const reset = new Promise<number | undefined>((resolve) => stream.once('close', () => resolve(stream.rstCode)));
+      const headers = await response;
       const { error: rejected, request } = await site.rejections.next();
       expect(expectWsgError(rejected, 'WSG_ERR_H2_RESPOND_FAILED')).toMatchObject({ status: 500 });
       expect((rejected.cause as NodeJS.ErrnoException).code).toBe('ERR_HTTP2_HEADERS_SENT');
