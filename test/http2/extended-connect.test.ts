@@ -5,6 +5,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../lib/frames/close-codes.js';
 import { HandshakeError, IoError } from '../../lib/frames/errors.js';
+import { DENY_STATUS } from '../../lib/frames/handshake-decision.js';
 import { H2HandshakeError } from '../../lib/http2/errors.js';
 import { WsClient, type WsClientOptions } from '../../lib/http2/ws-client.js';
 import type { WebSocketConnection } from '../../lib/frames/websocket-connection.js';
@@ -294,6 +295,8 @@ describe('accept hook: the router decides before the 200', () => {
               return { accept: true, options: { maxMessageSize: 16 } };
             case '/bad-deflate':
               return { accept: true, perMessageDeflate: { serverMaxWindowBits: 7 } };
+            case '/deny302':
+              return { accept: false, status: 302, headers: { location: '/elsewhere' } };
             case '/deny200':
               return { accept: false, status: 200 };
             case '/bad-deny-headers':
@@ -353,6 +356,13 @@ describe('accept hook: the router decides before the 200', () => {
   it('a subprotocol the client did not offer answers 500 WSG_ERR_H2_ACCEPT_FAILED', async () => {
     const error = await rejectionOf(dial(`${site.origin}/unoffered`, { protocols: ['a'] }));
     expect(error.status).toBe(500);
+    expectWsgError((await site.rejections.next()).error, 'WSG_ERR_H2_ACCEPT_FAILED');
+  });
+
+  it('a deny with a 3xx status is outside DENY_STATUS (400–599, as the gateway\'s deny()): answered 500 WSG_ERR_H2_ACCEPT_FAILED', async () => {
+    const error = await rejectionOf(dial(`${site.origin}/deny302`));
+    expect(error.status).toBe(500);
+    expect(DENY_STATUS).toEqual({ min: 400, max: 599 });
     expectWsgError((await site.rejections.next()).error, 'WSG_ERR_H2_ACCEPT_FAILED');
   });
 
