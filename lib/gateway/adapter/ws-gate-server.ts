@@ -19,6 +19,7 @@ const UNAUTHORIZED: HandshakeDeny = Object.freeze({ accept: false, status: HttpS
 function isSecure(socket: Partial<TLSSocket>): boolean {
   return socket.authorized === true || socket.encrypted === true;
 }
+
 type ConnectCallback = (client: WsGateClient, req: IncomingMessage) => void;
 
 /** `Name: value` lines a `headers` listener appended to the 101 response. */
@@ -119,7 +120,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
         // ws picks the client's first choice unless handleProtocols says otherwise.
         const chosen = road.protocols.length === 0 ? undefined : options.handleProtocols === null ? road.protocols[0] : options.handleProtocols(new Set(road.protocols), req);
         const protocol = chosen ? chosen : undefined;
-        const headers = road.road === 'http/1.1' ? this.addedHeaders(road, protocol, req) : undefined;
+        const headers = road.road === 'http/1.1' ? this.headersFromListeners(road, protocol, req) : undefined;
         return { accept: true, protocol, headers };
       },
       settings: () => ({ options: options.connection, deflate: options.perMessageDeflate }),
@@ -156,7 +157,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
   }
 
   /** What `headers` listeners append to the 101 (ws's hook: they edit the response lines). */
-  private addedHeaders(road: UpgradeRoad, protocol: string | undefined, req: IncomingMessage): Record<string, string> | undefined {
+  private headersFromListeners(road: UpgradeRoad, protocol: string | undefined, req: IncomingMessage): Record<string, string> | undefined {
     if (this.listenerCount('headers') === 0) return undefined;
     const lines = road.responseLines(protocol, this.options.perMessageDeflate);
     const own = lines.length;
