@@ -165,6 +165,14 @@ export interface AcceptUpgrade extends ConnectionOptions {
   deflate?: NegotiatedDeflate | null;
 }
 
+/** The status line and headers of the 101 (§4.2.2), before any extra headers. */
+export function upgradeResponseLines(key: string, protocol: string | undefined, deflate: NegotiatedDeflate | null | undefined): string[] {
+  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAcceptKey(key)}`];
+  if (protocol) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
+  if (deflate) lines.push(`Sec-WebSocket-Extensions: ${deflate.header}`);
+  return lines;
+}
+
 /** Writes the 101 response (§4.2.2) and returns the open connection over `socket`. */
 export function completeUpgrade(socket: Duplex, head: Buffer | null | undefined, accept: AcceptUpgrade): WebSocketConnection {
   checkHeaders(accept.headers);
@@ -175,11 +183,8 @@ export function completeUpgrade(socket: Duplex, head: Buffer | null | undefined,
   // Made before the 101 goes out: a codec that cannot be made answers 500, not a dead socket.
   const maxMessageSize = accept.resolvedOptions?.maxMessageSize ?? accept.maxMessageSize ?? Limits.maxMessageSize.default;
   const deflate = serverDeflateCodec(accept.deflate, maxMessageSize);
-  let response =
-    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-    `Sec-WebSocket-Accept: ${computeAcceptKey(accept.key)}\r\n`;
-  if (accept.protocol) response += `Sec-WebSocket-Protocol: ${accept.protocol}\r\n`;
-  if (accept.deflate) response += `Sec-WebSocket-Extensions: ${accept.deflate.header}\r\n`;
+  let response = '';
+  for (const line of upgradeResponseLines(accept.key, accept.protocol, accept.deflate)) response += `${line}\r\n`;
   response += formatHeaders(accept.headers) + '\r\n';
   socket.write(response);
   return WebSocketConnection.fromPartiallyRead(socket, head, {

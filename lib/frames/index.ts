@@ -48,6 +48,7 @@ export {
   type AcceptUpgrade,
   type NegotiatedDeflate,
 } from './handshake.js';
+export { DENY_STATUS, type HandshakeAccept, type HandshakeDeny, type HandshakeDecision } from './handshake-decision.js';
 export { parseExtensionHeader, formatExtensionHeader, type ExtensionParams } from './extension-header.js';
 export {
   DeflateConfig,

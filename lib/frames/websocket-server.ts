@@ -3,17 +3,16 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.js';
-import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
-import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOption } from './deflate-negotiation.js';
+import { runAcceptPipeline, type EngineSettings } from './accept-pipeline.js';
+import { resolveConnectionOptions, type ConnectionOptions } from './connection-options.js';
+import { resolveDeflateConfig, type PerMessageDeflateOption } from './deflate-negotiation.js';
 import { InvalidOptionError } from './errors.js';
-import {
-  completeUpgrade,
-  guardUpgradeSocket,
-  negotiateDeflate,
-  rejectUpgrade,
-  validateOrRefuseUpgrade,
-} from './handshake.js';
+import { SERVICE_UNAVAILABLE, type HandshakeAccept } from './handshake-decision.js';
+import { rejectUpgrade } from './handshake.js';
+import { answerUpgradeRequired, UpgradeRoad } from './upgrade-road.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
+
+const ACCEPT: HandshakeAccept = Object.freeze({ accept: true });
 
 export interface WsServerOptions extends ConnectionOptions {
   /** Listen on this port (0 = any); the server then owns its HTTP server. */
@@ -37,13 +36,16 @@ export interface WsServerOptions extends ConnectionOptions {
 export class WsServer extends EventEmitter implements ConnectionOwner {
   private readonly httpServer: Server;
   private readonly ownsServer: boolean;
-  private readonly connectionOptions: ResolvedConnectionOptions;
-  /** Resolved once here; every upgrade negotiates against this same frozen config (null: off). */
-  private readonly deflateConfig: DeflateConfig | null;
+  /** Resolved once here; every upgrade opens with these (the deflate config is negotiated per offer). */
+  private readonly settings: EngineSettings;
   private readonly _clients = new Set<WebSocketConnection>();
   private closing = false;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    this.handleUpgrade(req, socket, head, (conn) => this.emit('connection', conn, req));
+    this.handleUpgrade(req, socket, head, (conn) => this.emit('connection', conn, req)).catch(this.onUpgradeError);
+  };
+  /** A connection that could not open (answered 500) is the server's 'error', as a throw from the upgrade listener was. */
+  private readonly onUpgradeError = (error: unknown): void => {
+    this.emit('error', error);
   };
 
   constructor(private readonly options: WsServerOptions) {
@@ -53,16 +55,12 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
     }
     const { port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, ...connectionOptions } = options;
     // Validate once, up front; each connection re-applies the same options.
-    this.connectionOptions = resolveConnectionOptions(connectionOptions);
-    this.deflateConfig = resolveDeflateConfig(options.perMessageDeflate);
+    this.settings = Object.freeze({ options: resolveConnectionOptions(connectionOptions), deflate: resolveDeflateConfig(options.perMessageDeflate) });
     if (options.server !== undefined) {
       this.httpServer = options.server;
       this.ownsServer = false;
     } else {
-      this.httpServer = createServer((_req, res) => {
-        res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade, close' });
-        res.end('Upgrade Required');
-      });
+      this.httpServer = createServer((_req, res) => answerUpgradeRequired(res));
       this.ownsServer = true;
     }
     this.httpServer.on('upgrade', this.onUpgrade);
@@ -89,44 +87,42 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
     return this.httpServer.address() as AddressInfo;
   }
 
-  /** Runs the handshake for one upgrade request and calls back with the open connection. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (conn: WebSocketConnection) => void): void {
-    const unguard = guardUpgradeSocket(socket);
-    if (this.closing) {
-      rejectUpgrade(socket, 503);
-      return;
-    }
+  /**
+   * Runs the handshake for one upgrade request and calls back with the open connection. The
+   * promise rejects, after the 500 went out, when the connection could not be opened.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (conn: WebSocketConnection) => void): Promise<void> {
     if (this.options.path !== undefined) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       if ((q === -1 ? url : url.slice(0, q)) !== this.options.path) {
         rejectUpgrade(socket, 404);
-        return;
+        return Promise.resolve();
       }
     }
-    const offer = validateOrRefuseUpgrade(req, socket);
-    if (offer === null) return;
-    let conn: WebSocketConnection;
-    try {
-      let protocol: string | undefined;
-      if (offer.protocols.length > 0 && this.options.handleProtocols !== undefined) {
-        const chosen = this.options.handleProtocols(offer.protocols, req);
-        if (chosen !== false) protocol = chosen;
-      }
-      conn = completeUpgrade(socket, head, {
-        resolvedOptions: this.connectionOptions,
-        key: offer.key,
-        ...(protocol !== undefined ? { protocol } : {}),
-        deflate: negotiateDeflate(offer, this.deflateConfig),
-      });
-    } catch (error) {
-      rejectUpgrade(socket, 500);
-      throw error;
-    }
-    unguard();
-    this._clients.add(conn);
-    conn.setOwner(this);
-    callback(conn);
+    const road = UpgradeRoad.take(req, socket, head);
+    if (road === null) return Promise.resolve();
+    let failure: unknown = null;
+    const { handleProtocols } = this.options;
+    return runAcceptPipeline(road, {
+      capacity: () => (this.closing ? SERVICE_UNAVAILABLE : null),
+      decide: () => {
+        const chosen = road.protocols.length > 0 && handleProtocols !== undefined ? handleProtocols(road.offer.protocols, req) : false;
+        return chosen === false ? ACCEPT : { accept: true, protocol: chosen };
+      },
+      settings: () => this.settings,
+      failed: (error) => {
+        failure = error;
+        return { accept: false, status: 500, error };
+      },
+      opened: (conn) => {
+        this._clients.add(conn);
+        conn.setOwner(this);
+        callback(conn);
+      },
+    }).then(() => {
+      if (failure !== null) throw failure;
+    });
   }
 
   /** A connection of ours closed (ConnectionOwner). */

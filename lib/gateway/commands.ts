@@ -1,8 +1,6 @@
 import { isValidWireCloseCode, MAX_CLOSE_REASON_BYTES } from '../frames/close-codes.js';
+import { DENY_STATUS, isDenyStatus } from '../frames/handshake-decision.js';
 import { GatewayError } from './errors.js';
-
-/** HTTP statuses an upgrade may be refused with: client (4xx) and server (5xx) errors. */
-export const DENY_STATUS = Object.freeze({ min: 400, max: 599 });
 
 /** Marks objects made by the command helpers, so a plain reply value is never taken for one. */
 const COMMAND = Symbol('wsgate:command');
@@ -89,7 +87,7 @@ export function accept<S>(state?: S, options: { protocol?: string; headers?: Rec
 
 /** `@OnAccept` result: answer the upgrade request with this HTTP status (400–599) instead of 101. */
 export function deny(status: number, options: { headers?: Record<string, string>; body?: string } = {}): DenyCommand {
-  if (!Number.isInteger(status) || status < DENY_STATUS.min || status > DENY_STATUS.max) {
+  if (!isDenyStatus(status)) {
     throw invalid(`deny(): status must be an integer from ${DENY_STATUS.min} to ${DENY_STATUS.max}, got ${String(status)}`);
   }
   if (options.body !== undefined && typeof options.body !== 'string') throw invalid('deny(): body must be a string');

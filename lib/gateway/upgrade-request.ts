@@ -1,6 +1,7 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { WebSocketRoad } from '../http2/http2-ws-server.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { WebSocketRoad } from '../frames/accept-pipeline.js';
 import type { WsPathParams } from './path-matcher.js';
+import type { GatewayRoad } from './upgrade-router.js';
 
 /**
  * What a gateway keeps of the HTTP upgrade request: a frozen snapshot, so the
@@ -34,9 +35,15 @@ export interface UpgradeRequestSource {
   readonly road: WebSocketRoad;
 }
 
-/** An HTTP/1.1 upgrade request as a snapshot source. */
-export function http1Source(req: IncomingMessage): UpgradeRequestSource {
-  return { url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, road: 'http/1.1' };
+/** The request of either road as a snapshot source. */
+export function upgradeRequestSource(road: GatewayRoad): UpgradeRequestSource {
+  if (road.road === 'http/1.1') {
+    const { req } = road;
+    return { url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, road: road.road };
+  }
+  const { request } = road;
+  const socket = request.stream.session?.socket;
+  return { url: request.path, headers: request.headers, remoteAddress: socket?.remoteAddress, remotePort: socket?.remotePort, road: road.road };
 }
 
 /** Shared by every connection that has none: idle connections should cost nothing for them. */

@@ -1,21 +1,20 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { LoggerService } from '@nestjs/common';
 import { HttpStatus } from '@nestjs/common';
+import type { HandshakeDeny } from '../frames/handshake-decision.js';
 import { rejectUpgrade } from '../frames/handshake.js';
-import type { WebSocketConnection } from '../frames/websocket-connection.js';
-import {
-  ExtendedConnectIntake,
-  type ExtendedConnectDecision,
-  type ExtendedConnectRequest,
-  type Http2AnyServer,
-} from '../http2/extended-connect.js';
+import { UpgradeRoad } from '../frames/upgrade-road.js';
+import type { ExtendedConnectRoad } from '../http2/extended-connect-road.js';
+import { ExtendedConnectIntake, type Http2AnyServer } from '../http2/extended-connect.js';
 import { GatewayError } from './errors.js';
 import { normalizePathname, type PathMatcher, type WsPathParams } from './path-matcher.js';
 
 /** Resolves paths relative to a fixed origin: the Host header is the client's to forge. */
 const URL_BASE = 'http://localhost';
+
+/** A handshake a gateway answers: an HTTP/1.1 upgrade or an RFC 8441 extended CONNECT, validated. */
+export type GatewayRoad = UpgradeRoad | ExtendedConnectRoad;
 
 /**
  * Something mounted at a path of an HTTP server: a native gateway's plan, or a server made
@@ -25,27 +24,20 @@ export interface UpgradeRoute {
   /** Shown in errors and logs (the gateway's class name). */
   readonly name: string;
   readonly matcher: PathMatcher;
-  /** Where an upgrade that `serve` failed on is reported. */
+  /** Where a handshake that `serve` failed on is reported. */
   readonly logger: LoggerService;
   /**
-   * Takes over the socket: answers with a 101 or a real HTTP refusal. A throw or rejection
-   * is logged and, if the socket is still open, answered 500.
+   * Answers the handshake on either road: opens the WebSocket or refuses with a real HTTP
+   * status. A rejection is logged and, if the client is still there, answered 500.
    */
-  serve(params: WsPathParams, url: URL, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | void;
-  /**
-   * Decides an RFC 8441 extended CONNECT (already checked against RFC 8441 / RFC 6455) on an
-   * HTTP/2 server. A throw or rejection is logged and answered 500.
-   */
-  serveExtendedConnect(params: WsPathParams, url: URL, request: ExtendedConnectRequest): Promise<ExtendedConnectAdmission> | ExtendedConnectAdmission;
+  serve(params: WsPathParams, url: URL, road: GatewayRoad): Promise<void>;
 }
 
-/** A route's answer to an extended CONNECT: the decision, and what becomes of the stream. */
-export interface ExtendedConnectAdmission {
-  readonly decision: ExtendedConnectDecision;
-  /** The 200 went out: the engine runs over the stream. Only after an accepting decision. */
-  opened?(engine: WebSocketConnection): void;
-  /** An accepting decision that never became a connection: the stream went away or the 200 failed. */
-  aborted?(error: unknown): void;
+const BAD_REQUEST: HandshakeDeny = Object.freeze({ accept: false, status: HttpStatus.BAD_REQUEST });
+const INTERNAL: HandshakeDeny = Object.freeze({ accept: false, status: HttpStatus.INTERNAL_SERVER_ERROR });
+
+function notFound(pathname: string): HandshakeDeny {
+  return { accept: false, status: HttpStatus.NOT_FOUND, body: `[WSG_ERR_GATEWAY_NOT_FOUND] No WebSocket gateway at ${pathname}` };
 }
 
 /** Servers from `node:http2` (`createSecureServer`, Fastify's `http2: true`) take extended CONNECTs. */
@@ -53,17 +45,21 @@ function isHttp2Server(server: Server): boolean {
   return typeof (server as unknown as { updateSettings?: unknown }).updateSettings === 'function';
 }
 
-function notFound(pathname: string): ExtendedConnectDecision {
-  return { accept: false, status: HttpStatus.NOT_FOUND, body: `[WSG_ERR_GATEWAY_NOT_FOUND] No WebSocket gateway at ${pathname}` };
+/** A request target URL, or null when it does not parse (the client's error, answered 400). */
+function parseTarget(target: string): URL | null {
+  try {
+    return new URL(target, URL_BASE);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return null;
+  }
 }
 
-/** One router per HTTP server, whoever mounts on it first; dropped when its last route is removed. */
-const routers = new WeakMap<Server, UpgradeRouter>();
-
 /**
- * The one `upgrade` listener of one HTTP server: picks the route by path (static paths by
- * Map, parameterized ones in the order they were added) and hands the request over.
- * No route at the path: a real 404.
+ * The one `upgrade` listener of one HTTP server (and its RFC 8441 intake on HTTP/2 servers):
+ * picks the route by path (static paths by Map, parameterized ones in the order they were
+ * added) and hands the handshake over. No route at the path: a real 404. Made and kept by
+ * `UpgradeRouters`.
  */
 export class UpgradeRouter {
   private readonly statics = new Map<string, UpgradeRoute>();
@@ -72,91 +68,35 @@ export class UpgradeRouter {
   private attached = false;
   /** RFC 8441 on an HTTP/2 server; null on HTTP/1.1 servers and while detached. */
   private intake: ExtendedConnectIntake | null = null;
-  /** Accepted CONNECTs waiting for their 200, by stream. */
-  private readonly admitted = new Map<ServerHttp2Stream, ExtendedConnectAdmission>();
-
-  private readonly onExtendedConnect = async (request: ExtendedConnectRequest): Promise<ExtendedConnectDecision> => {
-    let url: URL;
-    try {
-      url = new URL(request.path, URL_BASE);
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error;
-      return { accept: false, status: HttpStatus.BAD_REQUEST };
-    }
-    const found = this.route(url.pathname);
-    if (found === null) return notFound(url.pathname);
-    const { route, params } = found;
-    let admission: ExtendedConnectAdmission;
-    try {
-      admission = await route.serveExtendedConnect(params, url, request);
-    } catch (error) {
-      route.logger.error(`[WSG_ERR_GATEWAY_HANDLER] ${route.name}: extended CONNECT failed`, error instanceof Error ? error.stack : String(error));
-      return { accept: false, status: HttpStatus.INTERNAL_SERVER_ERROR };
-    }
-    const stream = request.stream;
-    if (admission.decision.accept) {
-      if (stream.destroyed || stream.closed) {
-        admission.aborted?.(null);
-      } else {
-        this.admitted.set(stream, admission);
-        stream.once('close', () => this.settleAdmission(stream, null));
-      }
-    }
-    return admission.decision;
-  };
-
-  private readonly onExtendedConnectOpen = (engine: WebSocketConnection, request: ExtendedConnectRequest): void => {
-    const admission = this.admitted.get(request.stream);
-    if (admission === undefined) return;
-    this.admitted.delete(request.stream);
-    admission.opened?.(engine);
-  };
-
-  private readonly onExtendedConnectRejected = (error: unknown, request: ExtendedConnectRequest | null): void => {
-    if (request !== null) this.settleAdmission(request.stream, error);
-  };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', URL_BASE);
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error;
-      // An unparsable request target is the client's error, and answered as one.
-      rejectUpgrade(socket, HttpStatus.BAD_REQUEST);
+    const url = parseTarget(req.url ?? '/');
+    if (url === null) {
+      rejectUpgrade(socket, BAD_REQUEST.status);
       return;
     }
     const found = this.route(url.pathname);
     if (found === null) {
-      rejectUpgrade(socket, HttpStatus.NOT_FOUND, undefined, `[WSG_ERR_GATEWAY_NOT_FOUND] No WebSocket gateway at ${url.pathname}`);
+      const deny = notFound(url.pathname);
+      rejectUpgrade(socket, deny.status, undefined, deny.body);
       return;
     }
-    const { route, params } = found;
-    const failed = (error: unknown): void => {
-      route.logger.error(`[WSG_ERR_GATEWAY_HANDLER] ${route.name}: upgrade failed`, error instanceof Error ? error.stack : String(error));
-      if (!socket.destroyed) rejectUpgrade(socket, HttpStatus.INTERNAL_SERVER_ERROR);
-    };
-    let pending: Promise<void> | void;
-    try {
-      pending = route.serve(params, url, req, socket, head);
-    } catch (error) {
-      failed(error);
+    const road = UpgradeRoad.take(req, socket, head);
+    if (road !== null) this.serve(found, url, road);
+  };
+
+  private readonly onExtendedConnect = (road: ExtendedConnectRoad): void => {
+    const url = parseTarget(road.request.path);
+    if (url === null) {
+      road.refuse(BAD_REQUEST);
       return;
     }
-    if (pending !== undefined) pending.catch(failed);
+    const found = this.route(url.pathname);
+    if (found === null) road.refuse(notFound(url.pathname));
+    else this.serve(found, url, road);
   };
 
   constructor(readonly server: Server) {}
-
-  /** The router of `server`, created on first use: native gateways and adapter servers share it. */
-  static of(server: Server): UpgradeRouter {
-    let router = routers.get(server);
-    if (router === undefined) {
-      router = new UpgradeRouter(server);
-      routers.set(server, router);
-    }
-    return router;
-  }
 
   get routes(): readonly UpgradeRoute[] {
     return [...this.shapes.values()];
@@ -174,17 +114,13 @@ export class UpgradeRouter {
     else this.dynamic.push(route);
   }
 
-  /** Removes a route; with the last one gone the router stops listening and is forgotten. */
+  /** Removes a route (`UpgradeRouters.unmount` detaches the router once it has none). */
   remove(route: UpgradeRoute): void {
     const { matcher } = route;
     if (this.shapes.get(matcher.shape) !== route) return;
     this.shapes.delete(matcher.shape);
     if (matcher.isStatic) this.statics.delete(matcher.path);
     else this.dynamic.splice(this.dynamic.indexOf(route), 1);
-    if (this.shapes.size === 0) {
-      this.detach();
-      if (routers.get(this.server) === this) routers.delete(this.server);
-    }
   }
 
   route(pathname: string): { route: UpgradeRoute; params: WsPathParams } | null {
@@ -209,10 +145,7 @@ export class UpgradeRouter {
     if (isHttp2Server(this.server)) {
       const server = this.server as unknown as Http2AnyServer;
       server.updateSettings({ enableConnectProtocol: true });
-      const intake = new ExtendedConnectIntake(server, { accept: this.onExtendedConnect });
-      intake.on('connection', this.onExtendedConnectOpen);
-      intake.on('rejected', this.onExtendedConnectRejected);
-      this.intake = intake;
+      this.intake = new ExtendedConnectIntake(server, { serve: this.onExtendedConnect });
     }
   }
 
@@ -225,10 +158,10 @@ export class UpgradeRouter {
     this.intake = null;
   }
 
-  private settleAdmission(stream: ServerHttp2Stream, error: unknown): void {
-    const admission = this.admitted.get(stream);
-    if (admission === undefined) return;
-    this.admitted.delete(stream);
-    admission.aborted?.(error);
+  private serve({ route, params }: { route: UpgradeRoute; params: WsPathParams }, url: URL, road: GatewayRoad): void {
+    route.serve(params, url, road).catch((error: unknown) => {
+      route.logger.error(`[WSG_ERR_GATEWAY_HANDLER] ${route.name}: handshake failed`, error instanceof Error ? error.stack : String(error));
+      road.refuse(INTERNAL);
+    });
   }
 }

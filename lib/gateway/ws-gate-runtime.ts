@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { constants as h2, createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -22,9 +22,11 @@ import type { ResolvedWsGateModuleOptions } from './module-options.js';
 import { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
 import { nestContainerOf } from './nest-container.js';
 import { isGatewayClass, PlanCompiler } from './plan-compiler.js';
-import { UpgradeRouter, type UpgradeRoute } from './upgrade-router.js';
+import type { UpgradeRoute, UpgradeRouter } from './upgrade-router.js';
+import { UpgradeRouters } from './upgrade-routers.js';
 import { WsGatePush } from './ws-gate-push.js';
-import { deleteHttp2Companion, setHttp2Companion } from './http2-companion.js';
+import { answerUpgradeRequired } from '../frames/upgrade-road.js';
+import { answerNonWebSocketRequest } from '../http2/http2-ws-server.js';
 
 /**
  * Brings gateways up and down with the application: at bootstrap it discovers `@WsGateway`
@@ -53,14 +55,15 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(WSGATE_MODULE_OPTIONS) private readonly options: ResolvedWsGateModuleOptions,
     /** Runs gateways' `push()` commands (see `WsGatePush.runCommand`). */
     readonly push: WsGatePush,
+    /** The application's upgrade routers, shared with WsGateAdapter. */
+    private readonly upgradeRouters: UpgradeRouters,
   ) {
     // Made now, not at bootstrap: Nest creates WsGateAdapter gateways before any lifecycle
-    // hook, and they mount on this server too (see http2-companion.ts).
+    // hook, and they mount on this server too (see UpgradeRouters.http2Companion).
     const http2 = options.http2;
     if (http2 !== null) {
       this.http2Server = createOwnHttp2Server(http2.key, http2.cert);
-      const httpAdapter = adapterHost.httpAdapter as object | undefined;
-      if (httpAdapter !== undefined && httpAdapter !== null) setHttp2Companion(httpAdapter, this.http2Server.server as unknown as Server);
+      upgradeRouters.setHttp2Companion(this.http2Server.server as unknown as Server);
     }
   }
 
@@ -146,18 +149,17 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private mount(server: Server, group: readonly GatewayPlan[], accept: AcceptPhase): void {
-    const router = UpgradeRouter.of(server);
     for (const plan of group) {
       const route = planRoute(plan, accept, this.logger);
-      router.add(route);
+      const router = this.upgradeRouters.mount(server, route);
       this.mounted.push({ router, route });
+      if (!this.routers.includes(router)) this.routers.push(router);
     }
-    this.routers.push(router);
   }
 
   async onApplicationShutdown(): Promise<void> {
     // Only our own routes: a WsGateAdapter may still be mounted on the same server.
-    for (const { router, route } of this.mounted) router.remove(route);
+    for (const { router, route } of this.mounted) this.upgradeRouters.unmount(router, route);
     this.mounted.length = 0;
     this.routers.length = 0;
     await Promise.all(
@@ -174,8 +176,7 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.http2Server = null;
     this.registry.setHttp2Address(null);
     if (http2 !== null) {
-      const httpAdapter = this.adapterHost.httpAdapter as object | undefined;
-      if (httpAdapter !== undefined && httpAdapter !== null) deleteHttp2Companion(httpAdapter, http2.server as unknown as Server);
+      if (this.upgradeRouters.http2Companion === (http2.server as unknown as Server)) this.upgradeRouters.setHttp2Companion(null);
       await http2.close();
     }
   }
@@ -211,20 +212,13 @@ function planRoute(plan: GatewayPlan, accept: AcceptPhase, logger: Logger): Upgr
     name: plan.name,
     matcher: plan.options.matcher,
     logger,
-    serve: (params, url, req, socket, head) => accept.run(plan, params, url, req, socket, head),
-    serveExtendedConnect: (params, url, request) => accept.runExtendedConnect(plan, params, url, request),
+    serve: (params, url, road) => accept.run(plan, params, url, road),
   } satisfies UpgradeRoute);
 }
 
-/** RFC 9110 §15.5.22; missing from Nest's HttpStatus. */
-const UPGRADE_REQUIRED = 426;
-
 /** A server of its own answers plain HTTP with 426: only upgrades are served there. */
 export function createOwnServer(): Server {
-  return createServer((_req, res) => {
-    res.writeHead(UPGRADE_REQUIRED, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
-    res.end('Upgrade Required');
-  });
+  return createServer((_req, res) => answerUpgradeRequired(res));
 }
 
 /** The `http2` option's server: HTTP/2 and HTTP/1.1 (ALPN) on one TLS port, only for WebSockets. */
@@ -234,15 +228,7 @@ interface OwnHttp2Server {
 }
 
 function createOwnHttp2Server(key: string | Buffer, cert: string | Buffer): OwnHttp2Server {
-  const server = createSecureServer({ key, cert, allowHTTP1: true, settings: { enableConnectProtocol: true } }, (req, res) => {
-    if (req.httpVersionMajor >= 2) {
-      res.writeHead(h2.HTTP_STATUS_BAD_REQUEST, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('WebSocket endpoint: open it with an extended CONNECT (RFC 8441)');
-      return;
-    }
-    res.writeHead(UPGRADE_REQUIRED, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'Upgrade' });
-    res.end('Upgrade Required');
-  });
+  const server = createSecureServer({ key, cert, allowHTTP1: true, settings: { enableConnectProtocol: true } }, answerNonWebSocketRequest);
   const sessions = new Set<Http2Session>();
   const sockets = new Set<TLSSocket>();
   server.on('session', (session: Http2Session) => {

@@ -7,6 +7,7 @@ import { resolveModuleOptions, type ResolvedWsGateModuleOptions, type WsGateModu
 import { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
 import { PushInterceptor } from './push-interceptor.js';
 import { WsGatePush } from './ws-gate-push.js';
+import { UpgradeRouters } from './upgrade-routers.js';
 import { WsGateRuntime } from './ws-gate-runtime.js';
 
 /** What `WsGateModule.forRootAsync()` takes. */
@@ -63,8 +64,8 @@ export class WsGateModule {
       module: WsGateModule,
       global: true,
       imports: [DiscoveryModule, ...imports],
-      providers: [...optionProviders, hubProvider, pushServiceProvider, WsGatePush, PushInterceptor, WsGatewayRegistry, WsGateRuntime],
-      exports: [WsHub, WsGatewayRegistry, WSGATE_MODULE_OPTIONS, PushService, WsGatePush, PushInterceptor],
+      providers: [...optionProviders, hubProvider, pushServiceProvider, WsGatePush, PushInterceptor, WsGatewayRegistry, UpgradeRouters, WsGateRuntime],
+      exports: [WsHub, WsGatewayRegistry, WSGATE_MODULE_OPTIONS, PushService, WsGatePush, PushInterceptor, UpgradeRouters],
     };
   }
 }

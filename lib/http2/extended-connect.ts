@@ -1,24 +1,19 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import {
-  constants as h2,
-  type Http2SecureServer,
-  type Http2Server,
-  type Http2ServerRequest,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
+import { constants as h2, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { runAcceptPipeline, type EngineSettings } from '../frames/accept-pipeline.js';
 import { CloseCode } from '../frames/close-codes.js';
-import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../frames/connection-options.js';
-import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
+import { resolveConnectionOptions, type ConnectionOptions } from '../frames/connection-options.js';
+import { resolveDeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
 import { HandshakeError } from '../frames/errors.js';
 import { parseExtensionHeader, type ExtensionParams } from '../frames/extension-header.js';
-import { WEBSOCKET_VERSION, negotiateDeflate, parseProtocolHeader, rejectUpgrade, serverDeflateCodec } from '../frames/handshake.js';
-import { WebSocketConnection, type ConnectionOwner } from '../frames/websocket-connection.js';
-import { Http2Error, Http2HandshakeError, http2ErrorCodeFor } from './errors.js';
-import { HTTP2_HEADER_PROTOCOL, WEBSOCKET_PROTOCOL, webSocketStreamAbort } from './rfc8441.js';
+import type { HandshakeAccept, HandshakeDecision, HandshakeDeny } from '../frames/handshake-decision.js';
+import { WEBSOCKET_VERSION, parseProtocolHeader, rejectUpgrade } from '../frames/handshake.js';
+import type { ConnectionOwner, WebSocketConnection } from '../frames/websocket-connection.js';
+import { Http2Error, Http2HandshakeError } from './errors.js';
+import { ExtendedConnectRoad, guardConnectStream, refuseConnectStream } from './extended-connect-road.js';
+import { HTTP2_HEADER_PROTOCOL, WEBSOCKET_PROTOCOL } from './rfc8441.js';
 
 /** What a valid extended CONNECT offers; the accept hook decides from this. */
 export interface ExtendedConnectOffer {
@@ -42,32 +37,11 @@ export interface ExtendedConnectRequest extends ExtendedConnectOffer {
   readonly compatRequest: Http2ServerRequest | null;
 }
 
-/** Open the WebSocket: `:status 200` with these choices. */
-export interface ExtendedConnectAccept {
-  accept: true;
-  /** The chosen subprotocol; must be one the client offered. */
-  protocol?: string;
-  /** Extra response headers. */
-  headers?: Readonly<Record<string, string>>;
-  /** Engine limits for this connection, instead of the intake's. */
-  options?: ConnectionOptions;
-  /**
-   * permessage-deflate for this connection, instead of the intake's. Options are validated per
-   * decision; a `DeflateConfig` (`resolveDeflateConfig()`, made once) is used as is.
-   */
-  perMessageDeflate?: PerMessageDeflateOption;
-}
-
+/** Open the WebSocket: `:status 200` with these choices (the decision every front door makes). */
+export type ExtendedConnectAccept = HandshakeAccept;
 /** Refuse with a real HTTP/2 response (never a 200). */
-export interface ExtendedConnectDeny {
-  accept: false;
-  status: number;
-  headers?: Readonly<Record<string, string>>;
-  /** Plain-text body. @defaultValue the status text */
-  body?: string;
-}
-
-export type ExtendedConnectDecision = ExtendedConnectAccept | ExtendedConnectDeny;
+export type ExtendedConnectDeny = HandshakeDeny;
+export type ExtendedConnectDecision = HandshakeDecision;
 
 /** Decides per request; may be async. A thrown `HandshakeError` denies with its status and headers. */
 export type ExtendedConnectAcceptHook = (request: ExtendedConnectRequest) => ExtendedConnectDecision | Promise<ExtendedConnectDecision>;
@@ -81,15 +55,17 @@ export interface ExtendedConnectOptions extends ConnectionOptions {
   handleProtocols?: (offered: readonly string[], request: ExtendedConnectRequest) => string | false;
   /** Enables permessage-deflate (RFC 7692): `true`, options, or a `DeflateConfig` resolved earlier. @defaultValue false */
   perMessageDeflate?: PerMessageDeflateOption;
+  /**
+   * @internal Takes every valid extended CONNECT instead of the intake's own accept pipeline:
+   * a router that decides per path answers the road itself (`runAcceptPipeline`).
+   */
+  serve?: (road: ExtendedConnectRoad) => void;
 }
 
 /** A server the intake can listen on: `http2.createServer` / `createSecureServer` with `enableConnectProtocol`. */
 export type Http2AnyServer = Http2Server | Http2SecureServer;
 
-const PLAIN_TEXT = 'text/plain; charset=utf-8';
-/** A deny must not look like success: 3xx, 4xx or 5xx only. */
-const MIN_DENY_STATUS = 300;
-const MAX_STATUS = 599;
+const SHUTTING_DOWN = 'The server is shutting down';
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
@@ -144,11 +120,10 @@ export function validateExtendedConnect(headers: IncomingHttpHeaders): ExtendedC
  * Events: 'connection' (conn, request), 'rejected' (error: HandshakeError, request | null).
  */
 export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwner {
-  private readonly connectionOptions: ResolvedConnectionOptions;
   /** As given, so a decision's `options` override them before defaults apply. */
   private readonly givenConnectionOptions: ConnectionOptions;
-  /** Resolved once here; every accepted stream negotiates against it unless a decision brings its own. */
-  private readonly deflateConfig: DeflateConfig | null;
+  /** Resolved once here; every accepted stream opens with these unless a decision brings its own. */
+  private readonly settings: EngineSettings;
   private readonly _clients = new Set<WebSocketConnection>();
   private closing = false;
 
@@ -179,10 +154,9 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
     if (options.path !== undefined && (typeof options.path !== 'string' || !options.path.startsWith('/'))) {
       throw new Http2Error('WSG_ERR_H2_INVALID_OPTION', `Option path must start with '/', got ${JSON.stringify(options.path)}`);
     }
-    const { path: _p, accept: _a, handleProtocols: _hp, perMessageDeflate: _d, ...connectionOptions } = options;
+    const { path: _p, accept: _a, handleProtocols: _hp, perMessageDeflate: _d, serve: _s, ...connectionOptions } = options;
     this.givenConnectionOptions = connectionOptions;
-    this.connectionOptions = resolveConnectionOptions(connectionOptions);
-    this.deflateConfig = resolveDeflateConfig(options.perMessageDeflate);
+    this.settings = Object.freeze({ options: resolveConnectionOptions(connectionOptions), deflate: resolveDeflateConfig(options.perMessageDeflate) });
     if (server !== null) {
       server.on('stream', this.onStream);
       server.on('connect', this.onConnect);
@@ -195,16 +169,11 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
   }
 
   /**
-   * Takes one CONNECT stream: validates, asks the accept hook, answers 200 and starts the
-   * engine, or answers the refusal. For routers that read 'stream' events themselves.
+   * Takes one CONNECT stream: validates, then runs the accept pipeline (capacity, the accept
+   * hook, 200 and the engine, or the refusal). For routers that read 'stream' events themselves.
    */
   handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, compatRequest: Http2ServerRequest | null = null): void {
-    // Until the engine takes the stream, a reset must not crash the process.
-    stream.on('error', guardError);
-    if (this.closing) {
-      this.deny(stream, new Http2HandshakeError('WSG_ERR_H2_SHUTTING_DOWN', 'The server is shutting down', h2.HTTP_STATUS_SERVICE_UNAVAILABLE), null);
-      return;
-    }
+    guardConnectStream(stream);
     let request: ExtendedConnectRequest;
     try {
       const offer = validateExtendedConnect(headers);
@@ -213,24 +182,29 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
       }
       request = { ...offer, stream, headers, compatRequest };
     } catch (error) {
-      this.deny(stream, asHandshakeError(error), null);
+      const deny = refusalFor(error);
+      this.emit('rejected', refuseConnectStream(stream, deny) ?? deny.error, null);
       return;
     }
-    let decision: ExtendedConnectDecision | Promise<ExtendedConnectDecision>;
-    try {
-      decision = this.decide(request);
-    } catch (error) {
-      this.deny(stream, asHandshakeError(error), request);
+    const road = new ExtendedConnectRoad(request);
+    if (this.options.serve !== undefined) {
+      this.options.serve(road);
       return;
     }
-    if (isThenable(decision)) {
-      decision.then(
-        (d) => this.complete(request, d),
-        (error: unknown) => this.deny(stream, asHandshakeError(error), request),
-      );
-    } else {
-      this.complete(request, decision);
-    }
+    void runAcceptPipeline(road, {
+      capacity: () => (this.closing ? shuttingDown() : null),
+      decide: () => this.decide(request),
+      settings: (decision) => this.settingsFor(decision),
+      failed: refusalFor,
+      unoffered: (protocol) =>
+        new Http2HandshakeError('WSG_ERR_H2_ACCEPT_FAILED', `The accept hook chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer`, h2.HTTP_STATUS_INTERNAL_SERVER_ERROR),
+      opened: (conn) => {
+        this._clients.add(conn);
+        conn.setOwner(this);
+        this.emit('connection', conn, request);
+      },
+      refused: (deny, writeError) => this.emit('rejected', writeError ?? deny.error ?? deniedError(deny), request),
+    });
   }
 
   private decide(request: ExtendedConnectRequest): ExtendedConnectDecision | Promise<ExtendedConnectDecision> {
@@ -239,91 +213,12 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
     return chosen === false ? { accept: true } : { accept: true, protocol: chosen };
   }
 
-  private complete(request: ExtendedConnectRequest, decision: ExtendedConnectDecision): void {
-    const stream = request.stream;
-    // The client may have gone away while the accept hook ran.
-    if (stream.destroyed || stream.closed) return;
-    if (decision === null || typeof decision !== 'object' || typeof decision.accept !== 'boolean') {
-      this.deny(stream, new Http2HandshakeError('WSG_ERR_H2_ACCEPT_FAILED', `The accept hook returned ${String(decision)}, not a decision`, h2.HTTP_STATUS_INTERNAL_SERVER_ERROR), request);
-      return;
-    }
-    if (!decision.accept) {
-      const status = decision.status;
-      // A 1xx is no answer and a 2xx would read as the WebSocket's 200 (RFC 8441 §5).
-      if (!Number.isInteger(status) || status < MIN_DENY_STATUS || status > MAX_STATUS) {
-        const error = new Http2HandshakeError('WSG_ERR_H2_ACCEPT_FAILED', `The accept hook denied with status ${String(status)}; use 300–599`, h2.HTTP_STATUS_INTERNAL_SERVER_ERROR);
-        this.deny(stream, error, request);
-        return;
-      }
-      const error = new HandshakeError('WSG_ERR_HANDSHAKE_DENIED', decision.body ?? `Denied with ${status}`, status, decision.headers ?? {});
-      this.deny(stream, error, request, decision.body);
-      return;
-    }
-    if (this.closing) {
-      this.deny(stream, new Http2HandshakeError('WSG_ERR_H2_SHUTTING_DOWN', 'The server is shutting down', h2.HTTP_STATUS_SERVICE_UNAVAILABLE), request);
-      return;
-    }
-    const protocol = decision.protocol ?? '';
-    if (protocol !== '' && !request.protocols.includes(protocol)) {
-      const error = new Http2HandshakeError(
-        'WSG_ERR_H2_ACCEPT_FAILED',
-        `The accept hook chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer`,
-        h2.HTTP_STATUS_INTERNAL_SERVER_ERROR,
-      );
-      this.deny(stream, error, request);
-      return;
-    }
-    let options: ResolvedConnectionOptions;
-    let deflateConfig: DeflateConfig | null;
-    try {
-      options = decision.options === undefined ? this.connectionOptions : resolveConnectionOptions({ ...this.givenConnectionOptions, ...decision.options });
-      deflateConfig = decision.perMessageDeflate === undefined ? this.deflateConfig : resolveDeflateConfig(decision.perMessageDeflate);
-    } catch (error) {
-      this.deny(stream, asHandshakeError(error), request);
-      return;
-    }
-    const deflate = negotiateDeflate({ key: '', protocols: [...request.protocols], extensions: new Map(request.extensions) }, deflateConfig);
-    const responseHeaders: OutgoingHttpHeaders = { ...decision.headers, [h2.HTTP2_HEADER_STATUS]: h2.HTTP_STATUS_OK };
-    if (protocol !== '') responseHeaders['sec-websocket-protocol'] = protocol;
-    if (deflate !== null) responseHeaders['sec-websocket-extensions'] = deflate.header;
-    try {
-      stream.respond(responseHeaders);
-    } catch (error) {
-      const code = http2ErrorCodeFor(error, 'WSG_ERR_H2_RESPOND_FAILED');
-      const message = `Could not answer the extended CONNECT: ${(error as Error).message}`;
-      this.deny(stream, new Http2HandshakeError(code, message, h2.HTTP_STATUS_INTERNAL_SERVER_ERROR, {}, { cause: error }), request);
-      return;
-    }
-    const conn = WebSocketConnection.fromPartiallyRead(stream, null, {
-      role: 'server',
-      abort: webSocketStreamAbort(stream),
-      resolvedOptions: options,
-      protocol,
-      extensions: deflate?.header ?? '',
-      deflate: serverDeflateCodec(deflate, options.maxMessageSize),
-    });
-    stream.off('error', guardError);
-    this._clients.add(conn);
-    conn.setOwner(this);
-    this.emit('connection', conn, request);
-  }
-
-  /** Answers a refusal with a real HTTP/2 response, then reports it. */
-  private deny(stream: ServerHttp2Stream, error: HandshakeError, request: ExtendedConnectRequest | null, body?: string): void {
-    let reported = error;
-    if (!stream.destroyed && !stream.closed && !stream.headersSent) {
-      try {
-        stream.respond({ ...error.headers, [h2.HTTP2_HEADER_STATUS]: error.status, [h2.HTTP2_HEADER_CONTENT_TYPE]: PLAIN_TEXT });
-        stream.end(body ?? error.message);
-      } catch (respondError) {
-        // The refusal carried headers HTTP/2 cannot send: refuse with a reset instead.
-        const code = http2ErrorCodeFor(respondError, 'WSG_ERR_H2_RESPOND_FAILED');
-        const message = `Could not send the ${error.status} refusal (${error.message}): ${(respondError as Error).message}`;
-        reported = new Http2HandshakeError(code, message, error.status, {}, { cause: respondError });
-        stream.close(h2.NGHTTP2_INTERNAL_ERROR);
-      }
-    }
-    this.emit('rejected', reported, request);
+  private settingsFor(decision: HandshakeAccept): EngineSettings {
+    if (decision.options === undefined && decision.perMessageDeflate === undefined) return this.settings;
+    return {
+      options: decision.options === undefined ? this.settings.options : resolveConnectionOptions({ ...this.givenConnectionOptions, ...decision.options }),
+      deflate: decision.perMessageDeflate === undefined ? this.settings.deflate : resolveDeflateConfig(decision.perMessageDeflate),
+    };
   }
 
   /** A connection of ours closed (ConnectionOwner). */
@@ -351,16 +246,20 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
   }
 }
 
-/**
- * A reset before the engine took over. Node emits 'error' while it destroys the stream, and
- * `complete()` sees `destroyed`; without a listener the emit would crash the process.
- */
-function guardError(this: ServerHttp2Stream): void {
-  this.destroy();
+function shuttingDown(): HandshakeDeny {
+  const error = new Http2HandshakeError('WSG_ERR_H2_SHUTTING_DOWN', SHUTTING_DOWN, h2.HTTP_STATUS_SERVICE_UNAVAILABLE);
+  return { accept: false, status: error.status, body: error.message, error };
 }
 
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
+/** A refusal the application decided: reported as WSG_ERR_HANDSHAKE_DENIED. */
+function deniedError(deny: HandshakeDeny): HandshakeError {
+  return new HandshakeError('WSG_ERR_HANDSHAKE_DENIED', deny.body ?? `Denied with ${deny.status}`, deny.status, deny.headers ?? {});
+}
+
+/** A failure as the refusal to send: a `HandshakeError` denies with its status and headers, anything else with 500. */
+function refusalFor(error: unknown): HandshakeDeny {
+  const reported = asHandshakeError(error);
+  return { accept: false, status: reported.status, headers: reported.headers, body: reported.message, error: reported };
 }
 
 function asHandshakeError(error: unknown): HandshakeError {

@@ -14,12 +14,13 @@ import type { TLSSocket } from 'node:tls';
 import { resolveConnectionOptions, type ConnectionOptions } from '../frames/connection-options.js';
 import { resolveDeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
 import type { WebSocketConnection } from '../frames/websocket-connection.js';
+import type { WebSocketRoad } from '../frames/accept-pipeline.js';
+import { answerUpgradeRequired } from '../frames/upgrade-road.js';
 import { WsServer } from '../frames/websocket-server.js';
 import { Http2Error } from './errors.js';
 import { ExtendedConnectIntake, type ExtendedConnectRequest } from './extended-connect.js';
 
-/** Which handshake opened a connection. */
-export type WebSocketRoad = 'http/1.1' | 'h2';
+export type { WebSocketRoad } from '../frames/accept-pipeline.js';
 
 /** Passed with 'connection': how and where the WebSocket was opened. */
 export interface Http2WsConnectionInfo {
@@ -59,14 +60,17 @@ export interface Http2WsServerOptions extends ConnectionOptions {
   onRequest?: Http2WsRequestHandler;
 }
 
-function defaultRequestHandler(req: Http2ServerRequest | IncomingMessage, res: Http2ServerResponse | ServerResponse): void {
+/**
+ * @internal What a WebSocket-only port answers to any other request: 400 on HTTP/2 (open it with
+ * an extended CONNECT), 426 on HTTP/1.1.
+ */
+export function answerNonWebSocketRequest(req: Http2ServerRequest | IncomingMessage, res: Http2ServerResponse | ServerResponse): void {
   if (req.httpVersionMajor >= 2) {
     res.writeHead(h2.HTTP_STATUS_BAD_REQUEST, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('WebSocket endpoint: open it with an extended CONNECT (RFC 8441)');
     return;
   }
-  (res as ServerResponse).writeHead(h2.HTTP_STATUS_UPGRADE_REQUIRED, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket', Connection: 'Upgrade' });
-  res.end('Upgrade Required');
+  answerUpgradeRequired(res as ServerResponse);
 }
 
 /**
@@ -97,7 +101,7 @@ export class Http2WsServer extends EventEmitter {
       handleProtocols,
       perMessageDeflate,
       enableConnectProtocol = true,
-      onRequest = defaultRequestHandler,
+      onRequest = answerNonWebSocketRequest,
       ...connectionOptions
     } = options;
     if (key === undefined || cert === undefined) {

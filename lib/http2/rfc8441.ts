@@ -1,6 +1,6 @@
-import { constants as h2, type Http2Stream } from 'node:http2';
+import { constants as h2, type Http2Stream, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { TransportAbort } from '../frames/websocket-connection.js';
+import type { TransportAbort, WebSocketConnection } from '../frames/websocket-connection.js';
 
 // What both ends of an RFC 8441 WebSocket share: the server intake (extended-connect.ts) and
 // the client dialer (extended-connect-dialer.ts).
@@ -35,4 +35,13 @@ function streamOnAborted(this: Http2Stream): void {
 
 function destroyStream(stream: Http2Stream): void {
   if (!stream.destroyed) stream.destroy();
+}
+
+/**
+ * The extended CONNECT stream a server-side WebSocket runs on (pushes are associated with it);
+ * null for one opened by an HTTP/1.1 upgrade. The engine's transport is the stream itself.
+ */
+export function connectStreamOf(engine: WebSocketConnection | null): ServerHttp2Stream | null {
+  const transport = engine?.transport as Partial<ServerHttp2Stream> | undefined;
+  return transport !== undefined && typeof transport.pushStream === 'function' ? (transport as ServerHttp2Stream) : null;
 }

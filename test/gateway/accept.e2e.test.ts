@@ -221,20 +221,30 @@ describe.each(PLATFORMS)('accept phase on %s', (platform) => {
       expect(await WsTestClient.refused(started.url('/decide/ws-exception'))).toMatchObject({ status: 403, body: 'ws says no' });
     });
 
-    it('an unexpected error answers 500', async () => {
+    it('an unexpected error answers 500, and conn.closed reports it as the refusal\'s error', async () => {
+      DecidingGateway.last = null;
       expect((await WsTestClient.refused(started.url('/decide/crash'))).status).toBe(500);
+      const reason = await DecidingGateway.last!.closed;
+      expect(reason).toMatchObject({ code: CloseCode.Abnormal, wasClean: false, cause: 'denied' });
+      expect((reason.error as Error).message).toBe('boom');
     });
 
-    // The GatewayError is only logged: conn.closed reports the refusal without it (see the report
-    // on WSG_ERR_GATEWAY_ACCEPT_RESULT), so the log line is what can be asserted.
-    it('a result that is not accept/deny/boolean answers 500 and logs WSG_ERR_GATEWAY_ACCEPT_RESULT', async () => {
+    it('a refusal by a Nest exception is a decision, not a failure: conn.closed carries no error', async () => {
+      DecidingGateway.last = null;
+      expect((await WsTestClient.refused(started.url('/decide/http-exception'))).status).toBe(401);
+      expect(await DecidingGateway.last!.closed).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied' });
+    });
+
+    it('a result that is not accept/deny/boolean answers 500, logs WSG_ERR_GATEWAY_ACCEPT_RESULT and reports it on conn.closed', async () => {
       DecidingGateway.last = null;
       expect(await WsTestClient.refused(started.url('/decide/bad-result'))).toMatchObject({ status: 500, body: 'Internal Server Error' });
       expect(logger.has('error', '[WSG_ERR_GATEWAY_ACCEPT_RESULT] DecidingGateway: the accept phase failed')).toBe(true);
       // The refusal's own line: the last error logged.
       expectCodeInText(logger.lines.filter((l) => l.level === 'error').at(-1)?.message, 'WSG_ERR_GATEWAY_ACCEPT_RESULT');
       const conn = DecidingGateway.last!;
-      expect(await conn.closed).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied' });
+      const reason = await conn.closed;
+      expect({ ...reason, error: undefined }).toEqual({ code: CloseCode.Abnormal, reason: '', wasClean: false, cause: 'denied', error: undefined });
+      expectWsgError(reason.error, 'WSG_ERR_GATEWAY_ACCEPT_RESULT');
       expect(conn.state).toBe('denied');
     });
 

@@ -5,6 +5,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CloseCode } from '../../lib/frames/close-codes.js';
 import { HandshakeError, IoError } from '../../lib/frames/errors.js';
+import { DENY_STATUS } from '../../lib/frames/handshake-decision.js';
 import { H2HandshakeError } from '../../lib/http2/errors.js';
 import { WsClient, type WsClientOptions } from '../../lib/http2/ws-client.js';
 import type { WebSocketConnection } from '../../lib/frames/websocket-connection.js';
@@ -294,6 +295,8 @@ describe('accept hook: the router decides before the 200', () => {
               return { accept: true, options: { maxMessageSize: 16 } };
             case '/bad-deflate':
               return { accept: true, perMessageDeflate: { serverMaxWindowBits: 7 } };
+            case '/deny302':
+              return { accept: false, status: 302, headers: { location: '/elsewhere' } };
             case '/deny200':
               return { accept: false, status: 200 };
             case '/bad-deny-headers':
@@ -356,6 +359,13 @@ describe('accept hook: the router decides before the 200', () => {
     expectWsgError((await site.rejections.next()).error, 'WSG_ERR_H2_ACCEPT_FAILED');
   });
 
+  it('a deny with a 3xx status is outside DENY_STATUS (400–599, as the gateway\'s deny()): answered 500 WSG_ERR_H2_ACCEPT_FAILED', async () => {
+    const error = await rejectionOf(dial(`${site.origin}/deny302`));
+    expect(error.status).toBe(500);
+    expect(DENY_STATUS).toEqual({ min: 400, max: 599 });
+    expectWsgError((await site.rejections.next()).error, 'WSG_ERR_H2_ACCEPT_FAILED');
+  });
+
   it('a deny with a 2xx status would read as success: answered 500 WSG_ERR_H2_ACCEPT_FAILED instead', async () => {
     const error = await rejectionOf(dial(`${site.origin}/deny200`));
     expect(error.status).toBe(500);
@@ -380,12 +390,15 @@ describe('accept hook: the router decides before the 200', () => {
     expect((rejected.cause as NodeJS.ErrnoException).code).toBe('ERR_HTTP2_INVALID_CONNECTION_HEADERS');
   });
 
-  it('a stream the hook answered itself cannot take the 200: reported WSG_ERR_H2_RESPOND_FAILED (status 500, cause ERR_HTTP2_HEADERS_SENT), no connection', async () => {
+  it('a stream the hook answered itself cannot take the 200: reported WSG_ERR_H2_RESPOND_FAILED (status 500, cause ERR_HTTP2_HEADERS_SENT), no connection, the stream reset INTERNAL_ERROR', async () => {
     const session = await rawSession(site.port);
     try {
       const stream = session.request(connectHeaders(site.port, '/hook-answered'), { endStream: false });
       stream.on('error', () => undefined);
-      const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+      // Listeners, not once(): the reset follows the hook's headers at once, as a stream 'error'.
+      const response = new Promise<IncomingHttpHeaders>((resolve) => stream.once('response', resolve));
+      const reset = new Promise<number | undefined>((resolve) => stream.once('close', () => resolve(stream.rstCode)));
+      const headers = await response;
       const { error: rejected, request } = await site.rejections.next();
       expect(expectWsgError(rejected, 'WSG_ERR_H2_RESPOND_FAILED')).toMatchObject({ status: 500 });
       expect((rejected.cause as NodeJS.ErrnoException).code).toBe('ERR_HTTP2_HEADERS_SENT');
@@ -393,7 +406,8 @@ describe('accept hook: the router decides before the 200', () => {
       // The client saw the hook's answer and nothing of the intake's; no engine runs on the stream.
       expect([headers[':status'], headers['x-answered-by']]).toEqual([200, 'hook']);
       expect(site.intake.clients.size).toBe(0);
-      stream.close(RstCode.Cancel);
+      // Without an engine nobody would end the stream: the intake resets it instead of leaving it open.
+      expect(await reset).toBe(RstCode.InternalError);
     } finally {
       await closeSession(session);
     }

@@ -2,13 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger, type INestApplicationContext, type WsMessageHandler } from '@nestjs/common';
 import { normalizePath } from '@nestjs/common/internal';
+import { UnknownElementException } from '@nestjs/core/errors/exceptions/unknown-element.exception.js';
 import { AbstractWsAdapter } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
 import { CloseCode } from '../../frames/close-codes.js';
 import { GatewayError } from '../errors.js';
 import { compilePath, type PathMatcher, type WsPathParams } from '../path-matcher.js';
-import { http2CompanionOf } from '../http2-companion.js';
-import { UpgradeRouter, type UpgradeRoute } from '../upgrade-router.js';
+import type { UpgradeRoute, UpgradeRouter } from '../upgrade-router.js';
+import { UpgradeRouters } from '../upgrade-routers.js';
 import { createOwnServer } from '../ws-gate-runtime.js';
 import { resolveAdapterOptions, resolveServerOptions, unhonouredOptions, type WsGateAdapterOptions } from './adapter-options.js';
 import { MessageDispatcher } from './message-dispatcher.js';
@@ -29,6 +30,22 @@ const ANY_PATH: PathMatcher = Object.freeze({
   isStatic: false,
   match: () => NO_PARAMS,
 });
+
+/**
+ * The routers of an application that imports WsGateModule (so one `upgrade` listener serves
+ * native and adapter gateways on a shared server); a router set of our own otherwise.
+ */
+function routersOf(appOrHttpServer: INestApplicationContext | object | undefined): UpgradeRouters {
+  const app = appOrHttpServer as (Partial<INestApplicationContext> & { getHttpAdapter?: unknown }) | undefined;
+  // An HTTP server (or a framework's app object) is no Nest application: it has no providers.
+  if (app === undefined || typeof app.getHttpAdapter !== 'function' || typeof app.get !== 'function') return new UpgradeRouters();
+  try {
+    return app.get(UpgradeRouters, { strict: false });
+  } catch (error) {
+    if (error instanceof UnknownElementException) return new UpgradeRouters();
+    throw error;
+  }
+}
 
 function listeningPort(server: Server): number | null {
   const address = server.address();
@@ -59,13 +76,12 @@ export class WsGateAdapter extends AbstractWsAdapter {
   private readonly mounted: Array<{ readonly router: UpgradeRouter; readonly route: UpgradeRoute }> = [];
   private readonly ownServers = new Map<number, Server>();
   private readonly anonymousServers: Server[] = [];
-  /** The application's HTTP adapter, when given the application: finds WsGateModule's HTTP/2 port. */
-  private readonly httpAdapter: object | null;
+  /** WsGateModule's routers when the application imports it (native gateways share them), else our own. */
+  private readonly upgradeRouters: UpgradeRouters;
 
   constructor(appOrHttpServer?: INestApplicationContext | object, options?: WsGateAdapterOptions) {
     super(appOrHttpServer);
-    const getHttpAdapter = (appOrHttpServer as { getHttpAdapter?: () => object } | undefined)?.getHttpAdapter;
-    this.httpAdapter = typeof getHttpAdapter === 'function' ? (getHttpAdapter.call(appOrHttpServer) ?? null) : null;
+    this.upgradeRouters = routersOf(appOrHttpServer);
     this.options = resolveAdapterOptions(options);
     for (const warning of unhonouredOptions(options)) this.logger.warn(`WsGateAdapter: ${warning}`);
   }
@@ -105,15 +121,12 @@ export class WsGateAdapter extends AbstractWsAdapter {
       name: where,
       matcher,
       logger: this.logger,
-      serve: (_params: WsPathParams, _url: URL, req, socket, head) => wsServer.handleUpgrade(req, socket, head, (client) => wsServer.emit('connection', client, req)),
-      serveExtendedConnect: (_params: WsPathParams, _url: URL, request) =>
-        wsServer.handleExtendedConnect(request, (client, req) => wsServer.emit('connection', client, req)),
+      serve: (_params: WsPathParams, _url: URL, road) => wsServer.handle(road, (client, req) => wsServer.emit('connection', client, req)),
     } satisfies UpgradeRoute);
     // On the application's server, also on WsGateModule's HTTP/2 port when it runs one.
-    const companion = shared && this.httpAdapter !== null ? http2CompanionOf(this.httpAdapter) : undefined;
-    for (const server of companion === undefined ? [httpServer] : [httpServer, companion]) {
-      const router = UpgradeRouter.of(server);
-      router.add(route);
+    const companion = shared ? this.upgradeRouters.http2Companion : null;
+    for (const server of companion === null ? [httpServer] : [httpServer, companion]) {
+      const router = this.upgradeRouters.mount(server, route);
       router.attach();
       this.mounted.push({ router, route });
     }
@@ -167,7 +180,7 @@ export class WsGateAdapter extends AbstractWsAdapter {
 
   /** Unmounts every gateway from its router and closes the servers this adapter listened on. */
   override async dispose(): Promise<void> {
-    for (const { router, route } of this.mounted) router.remove(route);
+    for (const { router, route } of this.mounted) this.upgradeRouters.unmount(router, route);
     this.mounted.length = 0;
     const own = [...this.ownServers.values(), ...this.anonymousServers];
     this.ownServers.clear();

@@ -4,22 +4,22 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { HttpStatus, type LoggerService } from '@nestjs/common';
-import {
-  completeUpgrade,
-  computeAcceptKey,
-  guardUpgradeSocket,
-  negotiateDeflate,
-  rejectUpgrade,
-  validateOrRefuseUpgrade,
-  type UpgradeOffer,
-} from '../../frames/handshake.js';
+import { runAcceptPipeline } from '../../frames/accept-pipeline.js';
+import { SERVICE_UNAVAILABLE, type HandshakeDeny } from '../../frames/handshake-decision.js';
+import { UpgradeRoad } from '../../frames/upgrade-road.js';
 import type { ExtendedConnectRequest } from '../../http2/extended-connect.js';
-import { rememberConnectStream } from '../connect-streams.js';
-import type { ExtendedConnectAdmission } from '../upgrade-router.js';
+import type { GatewayRoad } from '../upgrade-router.js';
 import type { ResolvedServerOptions, WsVerifyClientInfo } from './adapter-options.js';
 import { WsGateClient, type ClientOwner } from './ws-gate-client.js';
 
 type ServerState = 'running' | 'closing' | 'closed';
+
+const UNAUTHORIZED: HandshakeDeny = Object.freeze({ accept: false, status: HttpStatus.UNAUTHORIZED });
+
+function isSecure(socket: Partial<TLSSocket>): boolean {
+  return socket.authorized === true || socket.encrypted === true;
+}
+
 type ConnectCallback = (client: WsGateClient, req: IncomingMessage) => void;
 
 /** `Name: value` lines a `headers` listener appended to the 101 response. */
@@ -99,141 +99,70 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
    * A refusal is a real HTTP response.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cb: ConnectCallback): void {
-    const unguard = guardUpgradeSocket(socket);
-    if (this.state !== 'running') {
-      rejectUpgrade(socket, HttpStatus.SERVICE_UNAVAILABLE);
-      return;
-    }
-    const offer = validateOrRefuseUpgrade(req, socket);
-    if (offer === null) return;
-    const verify = this.options.verifyClient;
-    if (verify === null) {
-      this.accept(offer, req, socket, head, unguard, cb);
-      return;
-    }
-    const tls = req.socket as Partial<TLSSocket>;
-    const info: WsVerifyClientInfo = { origin: req.headers.origin, secure: tls.authorized === true || tls.encrypted === true, req };
-    if (verify.length >= 2) {
-      let answered = false;
-      (verify as (info: WsVerifyClientInfo, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void)(
-        info,
-        (verified, code, message, headers) => {
-          if (answered) return;
-          answered = true;
-          try {
-            if (!verified) rejectUpgrade(socket, code || HttpStatus.UNAUTHORIZED, headers, message);
-            else this.accept(offer, req, socket, head, unguard, cb);
-          } catch (error) {
-            this.logger.error('[WSG_ERR_GATEWAY_HANDLER] upgrade failed after verifyClient', error instanceof Error ? error.stack : String(error));
-            rejectUpgrade(socket, HttpStatus.INTERNAL_SERVER_ERROR);
-          }
-        },
-      );
-      return;
-    }
-    if (!(verify as (info: WsVerifyClientInfo) => boolean)(info)) {
-      rejectUpgrade(socket, HttpStatus.UNAUTHORIZED);
-      return;
-    }
-    this.accept(offer, req, socket, head, unguard, cb);
-  }
-
-  private accept(offer: UpgradeOffer, req: IncomingMessage, socket: Duplex, head: Buffer, unguard: () => void, cb: ConnectCallback): void {
-    // The client may have left while verifyClient decided.
-    if (socket.destroyed || !socket.writable || !socket.readable) {
-      socket.destroy();
-      return;
-    }
-    if (this.state !== 'running') {
-      rejectUpgrade(socket, HttpStatus.SERVICE_UNAVAILABLE);
-      return;
-    }
-    const { options } = this;
-    let protocol: string | undefined;
-    if (offer.protocols.length > 0) {
-      // ws picks the client's first choice unless handleProtocols says otherwise.
-      const chosen = options.handleProtocols === null ? offer.protocols[0] : options.handleProtocols(new Set(offer.protocols), req);
-      if (chosen) protocol = chosen;
-    }
-    const deflate = negotiateDeflate(offer, options.perMessageDeflate);
-    let headers: Record<string, string> | undefined;
-    if (this.listenerCount('headers') > 0) {
-      const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAcceptKey(offer.key)}`];
-      if (protocol !== undefined) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
-      if (deflate !== null) lines.push(`Sec-WebSocket-Extensions: ${deflate.header}`);
-      const own = lines.length;
-      this.emit('headers', lines, req);
-      headers = addedHeaders(lines, own);
-    }
-    const engine = completeUpgrade(socket, head, {
-      resolvedOptions: options.connection,
-      key: offer.key,
-      ...(protocol !== undefined ? { protocol } : {}),
-      ...(headers !== undefined ? { headers } : {}),
-      deflate,
-    });
-    unguard();
-    const client = new WsGateClient(engine, this);
-    this.clients.add(client);
-    cb(client, req);
+    const road = UpgradeRoad.take(req, socket, head);
+    if (road !== null) this.handle(road, cb).catch(this.onHandshakeError);
   }
 
   /**
-   * The same handshake for an RFC 8441 extended CONNECT (checked by the intake):
-   * `verifyClient`, subprotocol choice, then a decision the intake answers with `:status 200`
-   * or the refusal; `cb` runs once the 200 is out. `req` in `verifyClient`, `handleProtocols`
-   * and the `connection` event is Node's compat request for the stream (`httpVersion` '2.0').
-   * The `headers` event is HTTP/1.1's 101 lines and is not emitted on this road.
+   * The handshake on either road (the router's entry): `verifyClient`, the subprotocol, then
+   * the 101 or `:status 200` and `cb`, or the refusal. On RFC 8441, `req` in `verifyClient`,
+   * `handleProtocols` and the `connection` event is Node's compat request for the stream
+   * (`httpVersion` '2.0'); the `headers` event is HTTP/1.1's 101 lines and is not emitted there.
    */
-  async handleExtendedConnect(connect: ExtendedConnectRequest, cb: ConnectCallback): Promise<ExtendedConnectAdmission> {
-    if (this.state !== 'running') return { decision: { accept: false, status: HttpStatus.SERVICE_UNAVAILABLE } };
-    const req = compatRequestOf(connect);
-    const verify = this.options.verifyClient;
-    if (verify !== null) {
-      const origin = connect.headers.origin;
-      const info: WsVerifyClientInfo = { origin: typeof origin === 'string' ? origin : undefined, secure: connect.stream.session?.encrypted === true, req };
-      const refusal = await new Promise<{ code: number; message: string | undefined; headers: Record<string, string> | undefined } | null>((resolve) => {
-        if (verify.length >= 2) {
-          (verify as (info: WsVerifyClientInfo, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void)(
-            info,
-            (verified, code, message, headers) => resolve(verified ? null : { code: code || HttpStatus.UNAUTHORIZED, message, headers }),
-          );
-        } else {
-          resolve((verify as (info: WsVerifyClientInfo) => boolean)(info) ? null : { code: HttpStatus.UNAUTHORIZED, message: undefined, headers: undefined });
-        }
-      });
-      if (refusal !== null) {
-        return {
-          decision: {
-            accept: false,
-            status: refusal.code,
-            ...(refusal.headers !== undefined ? { headers: refusal.headers } : {}),
-            ...(refusal.message !== undefined ? { body: refusal.message } : {}),
-          },
-        };
-      }
-    }
-    if (this.state !== 'running') return { decision: { accept: false, status: HttpStatus.SERVICE_UNAVAILABLE } };
+  handle(road: GatewayRoad, cb: ConnectCallback): Promise<void> {
+    const req = road.road === 'http/1.1' ? road.req : compatRequestOf(road.request);
     const { options } = this;
-    let protocol: string | undefined;
-    if (connect.protocols.length > 0) {
-      const chosen = options.handleProtocols === null ? connect.protocols[0] : options.handleProtocols(new Set(connect.protocols), req);
-      if (chosen) protocol = chosen;
-    }
-    return {
-      decision: {
-        accept: true,
-        ...(protocol !== undefined ? { protocol } : {}),
-        options: options.connection,
-        perMessageDeflate: options.perMessageDeflate ?? false,
+    return runAcceptPipeline(road, {
+      capacity: () => (this.state === 'running' ? null : SERVICE_UNAVAILABLE),
+      decide: async () => {
+        const refusal = await this.verify(road, req);
+        if (refusal !== null) return refusal;
+        // ws picks the client's first choice unless handleProtocols says otherwise.
+        const chosen = road.protocols.length === 0 ? undefined : options.handleProtocols === null ? road.protocols[0] : options.handleProtocols(new Set(road.protocols), req);
+        const protocol = chosen ? chosen : undefined;
+        const headers = road.road === 'http/1.1' ? this.headersFromListeners(road, protocol, req) : undefined;
+        return { accept: true, protocol, headers };
+      },
+      settings: () => ({ options: options.connection, deflate: options.perMessageDeflate }),
+      failed: (error) => {
+        this.onHandshakeError(error);
+        return { accept: false, status: HttpStatus.INTERNAL_SERVER_ERROR, error };
       },
       opened: (engine) => {
-        rememberConnectStream(engine, connect.stream);
         const client = new WsGateClient(engine, this);
         this.clients.add(client);
         cb(client, req);
       },
-    };
+    });
+  }
+
+  private readonly onHandshakeError = (error: unknown): void => {
+    this.logger.error('[WSG_ERR_GATEWAY_HANDLER] upgrade failed', error instanceof Error ? error.stack : String(error));
+  };
+
+  /** `verifyClient`, sync (a boolean) or async (`done`), as a refusal or null. */
+  private verify(road: GatewayRoad, req: IncomingMessage): Promise<HandshakeDeny | null> | HandshakeDeny | null {
+    const verify = this.options.verifyClient;
+    if (verify === null) return null;
+    const origin = req.headers.origin;
+    const secure = road.road === 'http/1.1' ? isSecure(req.socket as Partial<TLSSocket>) : road.request.stream.session?.encrypted === true;
+    const info: WsVerifyClientInfo = { origin: typeof origin === 'string' ? origin : undefined, secure, req };
+    if (verify.length < 2) return (verify as (info: WsVerifyClientInfo) => boolean)(info) ? null : UNAUTHORIZED;
+    return new Promise((resolve) => {
+      (verify as (info: WsVerifyClientInfo, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void)(
+        info,
+        (verified, code, message, headers) => resolve(verified ? null : { accept: false, status: code || HttpStatus.UNAUTHORIZED, headers, body: message }),
+      );
+    });
+  }
+
+  /** What `headers` listeners append to the 101 (ws's hook: they edit the response lines). */
+  private headersFromListeners(road: UpgradeRoad, protocol: string | undefined, req: IncomingMessage): Record<string, string> | undefined {
+    if (this.listenerCount('headers') === 0) return undefined;
+    const lines = road.responseLines(protocol, this.options.perMessageDeflate);
+    const own = lines.length;
+    this.emit('headers', lines, req);
+    return addedHeaders(lines, own);
   }
 
   /** Called by a client once its connection is gone (ClientOwner). */
