@@ -12,6 +12,7 @@ export const GatewayErrorCode = {
   WSG_ERR_DECORATOR_TARGET: 'A method decorator was applied to something that is not an instance method',
   WSG_ERR_GATEWAY_DUPLICATE_HANDLER: 'A gateway has two @OnAccept/@OnInit/@OnClose methods, or two handlers for one event or info type',
   WSG_ERR_GATEWAY_PARAM_CONTEXT: 'A parameter decorator was used on a handler that never has that value (@Info outside @OnInfo, @Reason outside @OnClose)',
+  WSG_ERR_GATEWAY_FOREIGN_PARAM: 'A handler parameter has a decorator wsgate never fills (@Query, @Param, @Headers, @Ip… of @nestjs/common, @Ack of @nestjs/websockets); use the wsgate decorator of the same name or the one the message names',
   WSG_ERR_GATEWAY_DUPLICATE_PATH: 'Two gateways on one HTTP server were given the same path',
   WSG_ERR_GATEWAY_NO_HTTP_SERVER: 'A gateway without its own port, in an application that has no HTTP server',
   WSG_ERR_GATEWAY_LISTEN: 'The HTTP server for a gateway with its own port could not listen',

@@ -2,6 +2,7 @@ import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOption
 import { WsgError } from '../frames/errors.js';
 import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
 import { isCodecOption, resolveCodec, type WsCodec, type WsCodecOption } from './codec.js';
+import { RENAMED_OPTIONS, renameDeprecatedOptions } from './deprecated-option-names.js';
 import { DecoratorError, GatewayError, type GatewayErrorCode } from './errors.js';
 import { GatewayLimits } from './gateway-limits.js';
 import { compilePath, type PathMatcher } from './path-matcher.js';
@@ -30,6 +31,8 @@ export interface WsGatewayOptions extends ConnectionOptions {
   /** Subprotocols this gateway speaks, most preferred first; the first one the client offers is picked. @defaultValue none */
   protocols?: readonly string[];
   /** Unknown event: `'error'` sends an `error` event, `'close'` closes 1003. @defaultValue 'error' */
+  onUnknownEvent?: WsBadMessagePolicy;
+  /** @deprecated use `onUnknownEvent` (same values); removed in 0.2.0. */
   onUnknown?: WsBadMessagePolicy;
   /** Undecodable message: `'error'` sends an `error` event, `'close'` closes 1007 (1003 for the wrong frame type). @defaultValue 'error' */
   onUndecodable?: WsBadMessagePolicy;
@@ -49,6 +52,7 @@ export interface ResolvedGatewayOptions {
   readonly scope: WsGatewayScope;
   readonly allowedOrigins: ReadonlySet<string> | null;
   readonly protocols: readonly string[];
+  /** From the `onUnknownEvent` option. */
   readonly onUnknown: WsBadMessagePolicy;
   readonly onUndecodable: WsBadMessagePolicy;
   readonly onError: WsHandlerErrorPolicy;
@@ -67,7 +71,7 @@ const GATEWAY_KEYS: ReadonlySet<string> = new Set([
   'scope',
   'allowedOrigins',
   'protocols',
-  'onUnknown',
+  'onUnknownEvent',
   'onUndecodable',
   'onError',
   'maxMailbox',
@@ -95,6 +99,14 @@ function checkStringList(code: OptionErrorCode, name: string, value: unknown): v
 }
 
 /**
+ * A copy of gateway options under current names: a deprecated name is renamed (warned once
+ * per process); both names with different values fail with `code`.
+ */
+export function currentGatewayOptions(options: Readonly<WsGatewayOptions>, code: OptionErrorCode): WsGatewayOptions {
+  return renameDeprecatedOptions(options as Record<string, unknown>, RENAMED_OPTIONS, (message) => fail(code, message)) as WsGatewayOptions;
+}
+
+/**
  * Checks gateway options without applying defaults: key names, types, ranges, and that the
  * engine limits given do not conflict. `code` says who is asking (decorator or module).
  * Returns the permessage-deflate config it resolved to check them (null: off).
@@ -103,7 +115,7 @@ export function checkGatewayOptions(options: unknown, code: OptionErrorCode, all
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     fail(code, `Gateway options must be an object, got ${options === null ? 'null' : typeof options}`);
   }
-  const o = options as Record<string, unknown>;
+  const o = currentGatewayOptions(options as WsGatewayOptions, code) as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!GATEWAY_KEYS.has(key) && !CONNECTION_KEYS.has(key)) fail(code, `Unknown gateway option "${key}"`);
     if (!allowAddress && (key === 'path' || key === 'port')) fail(code, `Option ${key} belongs on @WsGateway(), not in module defaults`);
@@ -116,7 +128,7 @@ export function checkGatewayOptions(options: unknown, code: OptionErrorCode, all
     fail(code, `Option codec must be 'json', 'text', 'binary' or an object with decode() and encode()`);
   }
   checkOneOf(code, 'scope', o.scope, ['singleton', 'connection']);
-  checkOneOf(code, 'onUnknown', o.onUnknown, ['error', 'close']);
+  checkOneOf(code, 'onUnknownEvent', o.onUnknownEvent, ['error', 'close']);
   checkOneOf(code, 'onUndecodable', o.onUndecodable, ['error', 'close']);
   checkOneOf(code, 'onError', o.onError, ['exception', 'close']);
   checkStringList(code, 'allowedOrigins', o.allowedOrigins);
@@ -148,8 +160,10 @@ export function checkGatewayOptions(options: unknown, code: OptionErrorCode, all
  * result and freezes it. Runs once per gateway at bootstrap.
  */
 export function resolveGatewayOptions(own: WsGatewayOptions, defaults: Omit<WsGatewayOptions, 'path' | 'port'> = {}): ResolvedGatewayOptions {
-  const merged: WsGatewayOptions = { ...defaults, ...own };
-  const perMessageDeflate = checkGatewayOptions(merged, 'WSG_ERR_GATEWAY_INVALID_OPTION', true);
+  // Renamed per level first, so a gateway's own deprecated name still wins over a default.
+  const code = 'WSG_ERR_GATEWAY_INVALID_OPTION';
+  const merged: WsGatewayOptions = { ...currentGatewayOptions(defaults, code), ...currentGatewayOptions(own, code) };
+  const perMessageDeflate = checkGatewayOptions(merged, code, true);
   const connection: Record<string, unknown> = {};
   for (const key of CONNECTION_KEYS) {
     const value = (merged as Record<string, unknown>)[key];
@@ -163,7 +177,7 @@ export function resolveGatewayOptions(own: WsGatewayOptions, defaults: Omit<WsGa
     scope: merged.scope ?? 'singleton',
     allowedOrigins: origins === undefined || origins.includes('*') ? null : Object.freeze(new Set(origins.map(normalizeOrigin))),
     protocols: Object.freeze([...(merged.protocols ?? [])]),
-    onUnknown: merged.onUnknown ?? 'error',
+    onUnknown: merged.onUnknownEvent ?? 'error',
     onUndecodable: merged.onUndecodable ?? 'error',
     onError: merged.onError ?? 'exception',
     maxMailbox: merged.maxMailbox ?? GatewayLimits.maxMailbox.default,

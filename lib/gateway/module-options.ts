@@ -1,7 +1,7 @@
 import { WsgError } from '../frames/errors.js';
 import { WsHub, resolveHubOptions, type HubOptions } from '../hub/index.js';
 import { GatewayError } from './errors.js';
-import { checkGatewayOptions, type WsGatewayOptions } from './gateway-options.js';
+import { checkGatewayOptions, currentGatewayOptions, type WsGatewayOptions } from './gateway-options.js';
 import type { PushLoader } from '../http2/push-service.js';
 
 /** A TLS port of its own speaking HTTP/2 (RFC 8441) and HTTP/1.1 upgrades, for apps whose HTTP server is HTTP/1.1 only (Express). */
@@ -97,8 +97,8 @@ export function resolveModuleOptions(options: unknown): ResolvedWsGateModuleOpti
   const o = (options ?? {}) as Record<string, unknown>;
   if (typeof o !== 'object' || Array.isArray(o)) throw invalid(`WsGateModule options must be an object, got ${typeof options}`);
   for (const key of Object.keys(o)) if (!KEYS.has(key)) throw invalid(`Unknown WsGateModule option "${key}"`);
-  const defaults = (o.defaults ?? {}) as WsGatewayOptions;
-  checkGatewayOptions(defaults, 'WSG_ERR_GATEWAY_INVALID_OPTION', false);
+  checkGatewayOptions(o.defaults ?? {}, 'WSG_ERR_GATEWAY_INVALID_OPTION', false);
+  const defaults = currentGatewayOptions((o.defaults ?? {}) as WsGatewayOptions, 'WSG_ERR_GATEWAY_INVALID_OPTION');
   let hub = (o.hub ?? {}) as HubOptions | WsHub;
   if (!(hub instanceof WsHub)) {
     try {

@@ -3,6 +3,7 @@ import { MetadataScanner } from '@nestjs/core';
 import type { HandlerKind, HandlerMetadata } from './decorators/handler.decorators.js';
 import type { WsParamRecord } from './decorators/param.decorators.js';
 import { GatewayError } from './errors.js';
+import { checkForeignParams } from './foreign-param-check.js';
 import type { EnhancerSummary, GatewayPlan, HandlerPlan } from './gateway-plan.js';
 import { resolveGatewayOptions, type WsGatewayOptions } from './gateway-options.js';
 import type { HandlerChainFactory } from './handler-chain.js';
@@ -142,6 +143,7 @@ export class PlanCompiler {
   ): HandlerPlan {
     const { metatype } = source;
     const records: Record<string, WsParamRecord> = Reflect.getMetadata(PARAM_ARGS_METADATA, metatype, methodName) ?? {};
+    checkForeignParams(metatype.name, methodName, records);
     const params: ParamEntry[] = [];
     let customParams = 0;
     let paramPipes = 0;

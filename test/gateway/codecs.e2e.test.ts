@@ -30,7 +30,7 @@ class JsonCatchAllGateway {
 /** What the next @OnClose of a strict gateway receives through @Reason(). */
 let strictClose = gate<WsCloseReason>();
 
-@WsGateway({ path: '/json-strict', onUnknown: 'close', onUndecodable: 'close' })
+@WsGateway({ path: '/json-strict', onUnknownEvent: 'close', onUndecodable: 'close' })
 class JsonStrictGateway {
   @OnMessage('echo')
   echo(@Payload() data: unknown) {

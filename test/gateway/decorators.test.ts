@@ -83,7 +83,7 @@ describe('@WsGateway', () => {
     ['an unknown codec', { codec: 'xml' }],
     ['a codec object without encode', { codec: { decode: () => ({ event: 'x', data: 1 }) } }],
     ['an unknown scope', { scope: 'request' }],
-    ['an unknown onUnknown', { onUnknown: 'ignore' }],
+    ['an unknown onUnknownEvent', { onUnknownEvent: 'ignore' }],
     ['an unknown onUndecodable', { onUndecodable: 'drop' }],
     ['an unknown onError', { onError: 'crash' }],
     ['maxMailbox 0', { maxMailbox: 0 }],

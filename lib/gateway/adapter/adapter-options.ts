@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../../frames/connection-options.js';
 import { WsgError } from '../../frames/errors.js';
 import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOptions } from '../../frames/deflate-negotiation.js';
+import { RENAMED_OPTIONS, renameDeprecatedOptions } from '../deprecated-option-names.js';
 import { GatewayError } from '../errors.js';
 import { GatewayLimits } from '../gateway-limits.js';
 import { jsonMessageParser, type WsGateMessageParser } from './message-parser.js';
@@ -65,6 +66,8 @@ export interface WsGateServerOptions extends ConnectionOptions {
   maxMailbox?: number;
   /** @defaultValue 'ignore', as platform-ws */
   onUnknownEvent?: WsAdapterMessagePolicy;
+  /** @deprecated use `onUnknownEvent` (same values), the name gateways use too; removed in 0.2.0. */
+  onUnknown?: WsAdapterMessagePolicy;
   /** @defaultValue 'ignore', as platform-ws */
   onUndecodable?: WsAdapterMessagePolicy;
   /** @defaultValue 'code', as platform-ws */
@@ -168,7 +171,9 @@ function deflateOptions(value: unknown): boolean | PerMessageDeflateOptions | un
 function checkLevel(where: string, options: unknown): Record<string, unknown> {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object' || Array.isArray(options)) throw invalid(`${where}: options must be an object, got ${typeof options}`);
-  const o = options as Record<string, unknown>;
+  const o = renameDeprecatedOptions(options as Record<string, unknown>, RENAMED_OPTIONS, (message) => {
+    throw invalid(`${where}: ${message}`);
+  });
   optionalType(where, 'messageParser', o.messageParser, 'function');
   optionalType(where, 'verifyClient', o.verifyClient, 'function');
   optionalType(where, 'handleProtocols', o.handleProtocols, 'function');
