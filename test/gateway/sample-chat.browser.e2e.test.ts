@@ -2,7 +2,8 @@ import { it, expect, afterAll, beforeAll } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { chromium, type Browser } from 'playwright-core';
-import { bootstrap } from '../../sample/02-chat/main.js';
+import { ChatAppModule } from '../../sample/02-chat/app.module.js';
+import { startSample } from '../../sample/shared/bootstrap.js';
 import { CHROMIUM, chromiumBinary, requireBinary } from '../support/interop-binaries.js';
 
 const CHROMIUM_ARGS = [
@@ -22,7 +23,7 @@ requireBinary('chromium', chromiumBinary)('sample 02-chat in headless Chromium',
   let base: string;
 
   beforeAll(async () => {
-    app = await bootstrap({ port: 0, platform: 'express', logger: false });
+    app = await startSample(ChatAppModule, { port: 0, platform: 'express', logger: false });
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });

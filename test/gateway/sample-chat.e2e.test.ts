@@ -2,8 +2,8 @@ import { describe, it, expect, afterAll, beforeAll } from '@jest/globals';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import { WsGatewayRegistry } from '../../lib/gateway/index.js';
-import { bootstrap } from '../../sample/02-chat/main.js';
+import { ChatAppModule } from '../../sample/02-chat/app.module.js';
+import { startSample } from '../../sample/shared/bootstrap.js';
 import { PLATFORMS } from './support/nest-app.js';
 import { WsTestClient } from './support/ws-client.js';
 
@@ -32,7 +32,7 @@ describe.each(PLATFORMS)('sample 02-chat on %s', (platform) => {
   }
 
   beforeAll(async () => {
-    app = await bootstrap({ port: 0, platform, logger: false });
+    app = await startSample(ChatAppModule, { port: 0, platform, logger: false });
     port = (app.getHttpServer().address() as AddressInfo).port;
   });
   afterAll(async () => {
@@ -97,7 +97,27 @@ describe.each(PLATFORMS)('sample 02-chat on %s', (platform) => {
     await alice.close();
   });
 
-  it('runs one gateway instance and one ChatSession per connection', () => {
-    expect(app.get(WsGatewayRegistry).plan('ChatGateway')?.scope).toBe('connection');
+  it('keeps one ChatSession per connection: each connection counts its own messages', async () => {
+    const alice = await join('r4', 'alice-token');
+    const bob = await join('r4', 'bob-token');
+    await alice.nextJson(); // bob joined
+    const say = async (client: WsTestClient, text: string) => {
+      client.emit('say', { text });
+      const said = await client.nextJson<{ n: number }>();
+      return said.data.n;
+    };
+    expect(await say(alice, 'one')).toBe(1);
+    await bob.nextJson();
+    expect(await say(alice, 'two')).toBe(2);
+    await bob.nextJson();
+    expect(await say(bob, 'mine')).toBe(1);
+    await alice.nextJson();
+    await alice.close();
+    expect((await bob.nextJson()).event).toBe('left');
+    const again = await join('r4', 'alice-token');
+    await bob.nextJson(); // alice joined
+    expect(await say(again, 'back')).toBe(1);
+    await again.close();
+    await bob.close();
   });
 });

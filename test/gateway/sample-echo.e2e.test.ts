@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { WsClient } from '../../lib/http2/ws-client.js';
 import { CloseCode } from '../../lib/frames/close-codes.js';
-import { bootstrap } from '../../sample/01-echo/main.js';
+import { EchoAppModule } from '../../sample/01-echo/app.module.js';
+import { startSample } from '../../sample/shared/bootstrap.js';
 import { PLATFORMS } from './support/nest-app.js';
 import { WsTestClient } from './support/ws-client.js';
 
@@ -11,7 +12,7 @@ describe.each(PLATFORMS)('sample 01-echo on %s', (platform) => {
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {
-    app = await bootstrap({ port: 0, platform, logger: false });
+    app = await startSample(EchoAppModule, { port: 0, platform, logger: false });
     url = `ws://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/echo`;
   });
   afterAll(async () => {

@@ -18,11 +18,11 @@ function newestSource(dir: string): number {
 
 /**
  * Tests of the CLI and the package entries run dist/: rebuild when dist is missing or older than
- * bin/ or lib/. tsc still emits when an unrelated file has type errors, so success is "the
+ * bin/, lib/ or sample/. tsc still emits when an unrelated file has type errors, so success is "the
  * file is fresh".
  */
 export function ensureBuilt(): void {
-  const sources = Math.max(newestSource(join(ROOT, 'bin')), newestSource(join(ROOT, 'lib')));
+  const sources = Math.max(...['bin', 'lib', 'sample'].map((dir) => newestSource(join(ROOT, dir))));
   if (existsSync(CLI) && statSync(CLI).mtimeMs >= sources) return;
   const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
     cwd: ROOT,
