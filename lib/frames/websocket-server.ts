@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.js';
@@ -13,6 +13,7 @@ import {
   rejectUpgrade,
   validateOrRefuseUpgrade,
 } from './handshake.js';
+import { UpgradeOnlyServer } from './upgrade-only-server.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
 
 export interface WsServerOptions extends ConnectionOptions {
@@ -35,7 +36,8 @@ export interface WsServerOptions extends ConnectionOptions {
  * Nest gateway layer has its own router; this is for engine users, the CLI and benchmarks.
  */
 export class WsServer extends EventEmitter implements ConnectionOwner {
-  private readonly httpServer: Server;
+  /** An attached server, or (with `port`) our own: no node:http on that road (upgrade-only-server.ts). */
+  private readonly httpServer: Server | UpgradeOnlyServer;
   private readonly ownsServer: boolean;
   private readonly connectionOptions: ResolvedConnectionOptions;
   /** Resolved once here; every upgrade negotiates against this same frozen config (null: off). */
@@ -59,10 +61,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
       this.httpServer = options.server;
       this.ownsServer = false;
     } else {
-      this.httpServer = createServer((_req, res) => {
-        res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade, close' });
-        res.end('Upgrade Required');
-      });
+      this.httpServer = new UpgradeOnlyServer();
       this.ownsServer = true;
     }
     this.httpServer.on('upgrade', this.onUpgrade);
