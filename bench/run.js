@@ -134,7 +134,7 @@ try {
     const entries = options.servers.map((name) => SERVERS.find((s) => s.name === name));
     const fitting = entries.filter((entry) => scenario.fits(entry));
     const skipped = entries.filter((entry) => !scenario.fits(entry)).map((entry) => entry.name);
-    const notFor = `${scenario.name}: not for ${skipped.join(', ')} (they only answer the json echo event; see server-registry.js echoes)`;
+    const notFor = `${scenario.name}: not for ${skipped.join(', ')} (they do not echo every message; see server-registry.js echoes)`;
     if (fitting.length === 0) {
       console.log(`\n## ${notFor}`);
       continue;

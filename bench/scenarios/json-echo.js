@@ -16,8 +16,8 @@ export default {
   name: 'json',
   title: `json: ${CONNECTIONS} connections × ${IN_FLIGHT} in flight × ${SIZE} B {"event":"echo","data":<${DATA_SIZE} B>}`,
   primary: { key: 'msgPerSec', label: 'msg/s', higherIsBetter: true },
-  // Every server answers this message with the same bytes (tcp stays in as the generator's ceiling).
-  fits: () => true,
+  // Every echoing server answers this message with the same bytes (tcp stays in as the generator's ceiling).
+  fits: (entry) => entry.echoes !== 'none',
   baselines: ['nest-platform-ws', 'ws'],
   targets: [
     { server: 'nest-wsgate', baseline: 'nest-platform-ws', atLeast: 3 },

@@ -83,8 +83,10 @@ export class WebSocketConnection extends EventEmitter {
   readonly options: ResolvedConnectionOptions;
 
   private readonly socket: Duplex;
-  private readonly parser: FrameParser;
-  private readonly writer: FrameWriter;
+  // Made on first use (see the `parser` and `writer` getters): an idle connection that has
+  // neither read nor sent a frame carries neither, nor their buffers' arrays.
+  private _parser: FrameParser | null = null;
+  private _writer: FrameWriter | null = null;
   private readonly deflate: DeflateCodec | null;
   private readonly abort: TransportAbort | null;
   private _id: string | undefined;
@@ -129,17 +131,6 @@ export class WebSocketConnection extends EventEmitter {
     this.deflate = init.deflate ?? null;
     this.abort = init.abort ?? null;
     this.socket = socket;
-    this.writer = new FrameWriter(this, socket, this.role === 'client', this.deflate, this.options);
-    this.parser = new FrameParser(
-      {
-        role: this.role,
-        maxFrameSize: this.options.maxFrameSize,
-        maxMessageSize: this.options.maxMessageSize,
-        acceptUnmaskedFrames: this.options.acceptUnmaskedFrames,
-        deflate: this.deflate,
-      },
-      this,
-    );
 
     const maybeNet = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
     if (typeof maybeNet.setNoDelay === 'function') maybeNet.setNoDelay(true);
@@ -164,6 +155,23 @@ export class WebSocketConnection extends EventEmitter {
     if (socket.destroyed) process.nextTick(() => this.onSocketClose());
   }
 
+  private get parser(): FrameParser {
+    return (this._parser ??= new FrameParser(
+      {
+        role: this.role,
+        maxFrameSize: this.options.maxFrameSize,
+        maxMessageSize: this.options.maxMessageSize,
+        acceptUnmaskedFrames: this.options.acceptUnmaskedFrames,
+        deflate: this.deflate,
+      },
+      this,
+    ));
+  }
+
+  private get writer(): FrameWriter {
+    return (this._writer ??= new FrameWriter(this, this.socket, this.role === 'client', this.deflate, this.options));
+  }
+
   /** Unique id (UUID), stable for the connection's life. */
   get id(): string {
     return (this._id ??= randomUUID());
@@ -184,7 +192,7 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Bytes accepted by `send()` but not yet handed to the OS: ours plus the socket's buffer. */
   get bufferedAmount(): number {
-    return this.writer.bufferedAmount;
+    return this._writer !== null ? this._writer.bufferedAmount : this.socket.writableLength;
   }
 
   /** The transport, for callers that need its address. */
@@ -627,7 +635,7 @@ export class WebSocketConnection extends EventEmitter {
     const info: CloseInfo = this.closing !== null ? this.closing.info() : { code: CloseCode.Abnormal, reason: '', wasClean: false };
     if (this.closeError !== undefined) info.error = this.closeError;
     this.closeInfo = info;
-    this.writer.discard();
+    this._writer?.discard();
     this.inbound?.rejectWaiters(() => this.closedError());
     this.owner?.release(this);
     this.resolveClosed?.(info);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.js';
@@ -10,6 +10,7 @@ import { InvalidOptionError } from './errors.js';
 import { SERVICE_UNAVAILABLE, type HandshakeAccept } from './handshake-decision.js';
 import { rejectUpgrade } from './handshake.js';
 import { answerUpgradeRequired, UpgradeRoad } from './upgrade-road.js';
+import { UpgradeOnlyServer } from './upgrade-only-server.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
 
 const ACCEPT: HandshakeAccept = Object.freeze({ accept: true });
@@ -34,7 +35,8 @@ export interface WsServerOptions extends ConnectionOptions {
  * Nest gateway layer has its own router; this is for engine users, the CLI and benchmarks.
  */
 export class WsServer extends EventEmitter implements ConnectionOwner {
-  private readonly httpServer: Server;
+  /** An attached server, or (with `port`) our own: no node:http on that road (upgrade-only-server.ts). */
+  private readonly httpServer: Server | UpgradeOnlyServer;
   private readonly ownsServer: boolean;
   /** Resolved once here; every upgrade opens with these (the deflate config is negotiated per offer). */
   private readonly settings: EngineSettings;
@@ -60,7 +62,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
       this.httpServer = options.server;
       this.ownsServer = false;
     } else {
-      this.httpServer = createServer((_req, res) => answerUpgradeRequired(res));
+      this.httpServer = new UpgradeOnlyServer();
       this.ownsServer = true;
     }
     this.httpServer.on('upgrade', this.onUpgrade);
