@@ -9,7 +9,7 @@ import { resolveDeflateConfig, type PerMessageDeflateOption } from './deflate-ne
 import { InvalidOptionError } from './errors.js';
 import { SERVICE_UNAVAILABLE, type HandshakeAccept } from './handshake-decision.js';
 import { rejectUpgrade } from './handshake.js';
-import { answerUpgradeRequired, UpgradeRoad } from './upgrade-road.js';
+import { UpgradeRoad } from './upgrade-road.js';
 import { UpgradeOnlyServer } from './upgrade-only-server.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
 
