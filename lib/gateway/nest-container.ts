@@ -13,3 +13,16 @@ export function nestContainerOf(moduleRef: ModuleRef): NestContainer {
   }
   return container;
 }
+
+/**
+ * The instance of `token` in any module of `container`, or undefined. `app.get()` cannot ask
+ * this: on an application made by `NestFactory.create` a missing provider aborts the process
+ * (its proxy's `abortOnError`) instead of throwing.
+ */
+export function providerInstanceOf<T>(container: NestContainer, token: abstract new (...args: never[]) => T): T | undefined {
+  for (const module of container.getModules().values()) {
+    const instance: unknown = module.providers.get(token)?.instance;
+    if (instance instanceof token) return instance;
+  }
+  return undefined;
+}

@@ -54,6 +54,8 @@ describe('request head reader: heads a WsServer on its own port accepts', () => 
     expect(req.headers['sec-websocket-key']).toBe(SAMPLE_KEY);
     expect(req.method).toBe('GET');
     expect(req.url).toBe('/');
+    // 'connection' follows the 101's write; its bytes reach the client a moment later.
+    while (!received().includes('\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(received()).toContain(`Sec-WebSocket-Accept: ${acceptKeyFor(SAMPLE_KEY)}`);
     socket.destroy();
     await conn.closed;

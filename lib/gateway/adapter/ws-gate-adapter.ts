@@ -2,13 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger, type INestApplicationContext, type WsMessageHandler } from '@nestjs/common';
 import { normalizePath } from '@nestjs/common/internal';
-import { UnknownElementException } from '@nestjs/core/errors/exceptions/unknown-element.exception.js';
+import type { NestContainer } from '@nestjs/core';
 import { AbstractWsAdapter } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
 import { CloseCode } from '../../frames/close-codes.js';
 import { GatewayError } from '../errors.js';
 import { compilePath, type PathMatcher, type WsPathParams } from '../path-matcher.js';
 import type { UpgradeRoute, UpgradeRouter } from '../upgrade-router.js';
+import { providerInstanceOf } from '../nest-container.js';
 import { UpgradeRouters } from '../upgrade-routers.js';
 import { createOwnServer } from '../ws-gate-runtime.js';
 import { resolveAdapterOptions, resolveServerOptions, unhonouredOptions, type WsGateAdapterOptions } from './adapter-options.js';
@@ -39,12 +40,9 @@ function routersOf(appOrHttpServer: INestApplicationContext | object | undefined
   const app = appOrHttpServer as (Partial<INestApplicationContext> & { getHttpAdapter?: unknown }) | undefined;
   // An HTTP server (or a framework's app object) is no Nest application: it has no providers.
   if (app === undefined || typeof app.getHttpAdapter !== 'function' || typeof app.get !== 'function') return new UpgradeRouters();
-  try {
-    return app.get(UpgradeRouters, { strict: false });
-  } catch (error) {
-    if (error instanceof UnknownElementException) return new UpgradeRouters();
-    throw error;
-  }
+  const container = (app as { container?: NestContainer }).container;
+  if (container === undefined || typeof container.getModules !== 'function') return new UpgradeRouters();
+  return providerInstanceOf(container, UpgradeRouters) ?? new UpgradeRouters();
 }
 
 function listeningPort(server: Server): number | null {
