@@ -5,7 +5,7 @@ import { Opcode } from '../../../lib/frames/opcodes.js';
 import type { WsServerOptions } from '../../../lib/frames/websocket-server.js';
 import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import type { RawPeer } from '../../support/raw-peer.js';
-import { EchoHarness, expectCleanClose, expectFailure, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
+import { EchoHarness, expectCleanClose, expectFailure, headerOnly, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
 
 // Autobahn category 9 (limits and performance) plus every engine limit, each crossed:
 // exactly at the limit passes, one over fails with its code and close code.
@@ -22,24 +22,6 @@ afterEach(async () => {
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** Header (with mask key) of a masked client frame declaring `length`, and no payload. */
-function headerOnly(opcode: number, length: number, fin = true): Buffer {
-  const lengthBytes = length <= 125 ? 0 : length <= 0xffff ? 2 : 8;
-  const out = Buffer.alloc(2 + lengthBytes + 4);
-  out[0] = (fin ? 0x80 : 0) | opcode;
-  if (lengthBytes === 0) out[1] = 0x80 | length;
-  else if (lengthBytes === 2) {
-    out[1] = 0x80 | 126;
-    out.writeUInt16BE(length, 2);
-  } else {
-    out[1] = 0x80 | 127;
-    out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
-    out.writeUInt32BE(length >>> 0, 6);
-  }
-  out.set([0x11, 0x22, 0x33, 0x44], 2 + lengthBytes);
-  return out;
-}
 
 describe('limit maxMessageSize (declared length, before buffering)', () => {
   const TOO_LARGE = { closeCode: CloseCode.MessageTooBig, errorClass: CapacityError, code: 'WSG_ERR_MESSAGE_TOO_LARGE' } as const;

@@ -10,7 +10,7 @@ import { bareCodec } from '../../support/deflate-pair.js';
 import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import { inflateMessage } from '../../support/raw-deflate.js';
 import type { RawPeer } from '../../support/raw-peer.js';
-import { EchoHarness, expectCleanClose, expectFailure, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
+import { EchoHarness, expectCleanClose, expectFailure, headerOnly, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
 
 // Every default that README, the TSDoc of ConnectionOptions / PerMessageDeflateOptions and
 // lib/frames/limits.ts document, checked on a server started WITHOUT that option: at the
@@ -29,16 +29,6 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /** Header (with mask key) of a masked client frame declaring `length`, and no payload. */
-function headerOnly(opcode: number, length: number): Buffer {
-  const out = Buffer.alloc(2 + 8 + 4);
-  out[0] = 0x80 | opcode;
-  out[1] = 0x80 | 127;
-  out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
-  out.writeUInt32BE(length >>> 0, 6);
-  out.set([0x11, 0x22, 0x33, 0x44], 10);
-  return out;
-}
-
 describe('documented defaults', () => {
   it('resolveConnectionOptions({}) applies the documented defaults, and Limits states them', () => {
     expect(resolveConnectionOptions({})).toEqual({

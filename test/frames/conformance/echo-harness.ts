@@ -149,3 +149,24 @@ export function within<T>(promise: Promise<T>, ms: number, message: string): Pro
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Header (with mask key) of a masked client frame declaring `length`, and no payload. The length
+ * takes its minimal form (§5.2): the parser refuses a longer one with 1002.
+ */
+export function headerOnly(opcode: number, length: number, fin = true): Buffer {
+  const lengthBytes = length <= 125 ? 0 : length <= 0xffff ? 2 : 8;
+  const out = Buffer.alloc(2 + lengthBytes + 4);
+  out[0] = (fin ? 0x80 : 0) | opcode;
+  if (lengthBytes === 0) out[1] = 0x80 | length;
+  else if (lengthBytes === 2) {
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 0x80 | 127;
+    out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  out.set([0x11, 0x22, 0x33, 0x44], 2 + lengthBytes);
+  return out;
+}

@@ -23,6 +23,7 @@ const PARSER_ERRORS: Record<string, { errorClass: typeof ProtocolError; closeCod
   WSG_ERR_EXPECTED_MASK: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
   WSG_ERR_UNEXPECTED_MASK: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
   WSG_ERR_INVALID_LENGTH: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_NON_MINIMAL_LENGTH: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
   WSG_ERR_CONTROL_FRAME_TOO_LONG: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
   WSG_ERR_FRAGMENTED_CONTROL: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
   WSG_ERR_UNEXPECTED_CONTINUATION: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
