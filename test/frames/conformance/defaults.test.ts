@@ -10,7 +10,7 @@ import { bareCodec } from '../../support/deflate-pair.js';
 import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import { inflateMessage } from '../../support/raw-deflate.js';
 import type { RawPeer } from '../../support/raw-peer.js';
-import { EchoHarness, expectCleanClose, expectFailure, headerOnly, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
+import { EchoHarness, expectCleanClose, expectFailure, fillUntilSocketFull, headerOnly, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
 
 // Every default that README, the TSDoc of ConnectionOptions / PerMessageDeflateOptions and
 // lib/frames/limits.ts document, checked on a server started WITHOUT that option: at the
@@ -142,18 +142,25 @@ describe('documented defaults', () => {
   });
 
   describe('maxPendingPongs: 128', () => {
-    it('answers 128 pings that arrive in one read', async () => {
+    it('answers 1 000 pings that arrive in one read: pongs owed while the socket drains do not count', async () => {
       const h = await start();
       const { peer, side } = await h.connect();
-      await peer.write(Buffer.concat(Array.from({ length: 128 }, (_, i) => peer.frame(Opcode.Ping, `${i}`))));
-      for (let i = 0; i < 128; i++) expect((await peer.nextFrame()).payload.toString()).toBe(`${i}`);
+      await peer.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => peer.frame(Opcode.Ping, `${i}`))));
+      for (let i = 0; i < 1000; i++) expect((await peer.nextFrame()).payload.toString()).toBe(`${i}`);
       await expectCleanClose(peer, side);
     });
 
-    it('closes 1008 WSG_ERR_TOO_MANY_PENDING_PONGS on 129 pings in one read', async () => {
+    it('closes 1008 WSG_ERR_TOO_MANY_PENDING_PONGS on the 129th pong owed behind a socket that does not drain', async () => {
       const h = await start();
       const { peer, side } = await h.connect();
-      await peer.write(Buffer.concat(Array.from({ length: 129 }, (_, i) => peer.frame(Opcode.Ping, `${i}`))));
+      await fillUntilSocketFull(peer, side);
+      let pings = 0;
+      const all = new Promise<void>((resolve) => side.conn.on('ping', () => ++pings === 128 && resolve()));
+      await peer.write(Buffer.concat(Array.from({ length: 128 }, (_, i) => peer.frame(Opcode.Ping, `${i}`))));
+      await all;
+      expect(side.errors).toEqual([]);
+      await peer.ping('129');
+      peer.resume();
       await expectFailure(peer, side, { closeCode: CloseCode.PolicyViolation, errorClass: CapacityError, code: 'WSG_ERR_TOO_MANY_PENDING_PONGS' });
     });
   });

@@ -170,3 +170,29 @@ export function headerOnly(opcode: number, length: number, fin = true): Buffer {
   out.set([0x11, 0x22, 0x33, 0x44], 2 + lengthBytes);
   return out;
 }
+
+/**
+ * Pauses the peer's reading and sends 1 MiB messages from the engine until the socket's own
+ * buffer stays over its high-water mark across I/O turns: the kernel buffers are full and the
+ * socket will not drain until the peer reads. Returns the bytes sent.
+ */
+export async function fillUntilSocketFull(peer: RawPeer, side: ServerSide): Promise<number> {
+  peer.pause();
+  const socket = side.conn.transport;
+  const chunk = Buffer.alloc(1024 * 1024, 0x2a);
+  let sent = 0;
+  let settled = 0;
+  while (settled < 4) {
+    if (sent > 256 * chunk.length) throw new Error(`socket never stayed full after ${sent} bytes`);
+    if (socket.writableLength < 2 * chunk.length) {
+      side.conn.sendBytes(chunk);
+      sent += chunk.length;
+      settled = 0;
+    } else {
+      settled++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(socket.writableNeedDrain).toBe(true);
+  return sent;
+}
