@@ -490,11 +490,12 @@ describe('wsgate echo: every engine limit is a flag (README "npx wsgate echo --h
     reading.destroy();
     const over = await rawPeerTo(url);
     over.pause();
-    // 8 MiB echoed to a peer that does not read: more than the kernel buffers hold (4 MiB send
-    // buffer at most, an unread receive buffer stays small), so the echo's socket stays full.
+    // 12 MiB echoed to a peer that does not read, 5 pings after each MiB: once the kernel
+    // buffers are full (4 MiB send buffer at most; an unread receive buffer stays small) the
+    // echo's socket stays over its high-water mark, and the next 5 pongs owed cross the limit.
     const megabyte = Buffer.alloc(1024 * 1024, 0x2a);
-    for (let i = 0; i < 8; i++) await over.write(over.frame(Opcode.Binary, megabyte));
-    await over.write(Buffer.concat([1, 2, 3, 4, 5].map((i) => over.frame(Opcode.Ping, `p${i}`))));
+    const pings = Buffer.concat([1, 2, 3, 4, 5].map((i) => over.frame(Opcode.Ping, `p${i}`)));
+    for (let i = 0; i < 12; i++) await over.write(Buffer.concat([over.frame(Opcode.Binary, megabyte), pings]));
     over.resume();
     expect(await closeCodeWithin(over, 10_000)).toBe(CloseCode.PolicyViolation);
     over.destroy();
