@@ -22,7 +22,7 @@ export interface ConnectionOptions {
   sendQueuePolicy?: SendQueuePolicy;
   /** `drain()` resolves when the send queue is below this many bytes. @defaultValue 64 KiB */
   sendLowWaterMark?: number;
-  /** Pongs owed to the peer before the connection closes 1008. @defaultValue 128 */
+  /** Pongs owed while the socket stays over its high-water mark (the peer does not read) before the connection closes 1008. @defaultValue 128 */
   maxPendingPongs?: number;
   /** Messages held for `receive()` before reading pauses. @defaultValue 64 */
   maxReceiveQueue?: number;

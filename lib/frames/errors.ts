@@ -7,6 +7,7 @@ export const FrameErrorCode = {
   WSG_ERR_EXPECTED_MASK: 'A client frame arrived unmasked (§5.1)',
   WSG_ERR_UNEXPECTED_MASK: 'A server frame arrived masked (§5.1)',
   WSG_ERR_INVALID_LENGTH: 'A 64-bit payload length had its most significant bit set (§5.2)',
+  WSG_ERR_NON_MINIMAL_LENGTH: 'A payload length used a longer form than it needs: 16 bits for < 126, 64 bits for < 65536 (§5.2)',
   WSG_ERR_CONTROL_FRAME_TOO_LONG: 'A control frame carried more than 125 bytes (§5.5)',
   WSG_ERR_FRAGMENTED_CONTROL: 'A control frame had FIN clear (§5.5)',
   WSG_ERR_UNEXPECTED_CONTINUATION: 'A continuation frame arrived with no message in progress (§5.4)',

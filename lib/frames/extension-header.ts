@@ -1,4 +1,5 @@
 import { HandshakeError, InvalidArgumentError } from './errors.js';
+import { isToken, isTokenChar } from './http-token.js';
 
 /** Parameters of one extension offer; a null-prototype object (prototype-safe: "__proto__", "constructor" are just names). */
 export type ExtensionParams = Record<string, string | true>;
@@ -12,29 +13,6 @@ const COMMA = 0x2c;
 const SEMICOLON = 0x3b;
 const EQUALS = 0x3d;
 const BACKSLASH = 0x5c;
-
-/** RFC 7230 §3.2.6 tchar, indexed by char code; anything at or above 0x80 is not one. */
-const TOKEN_CHARS = (() => {
-  const table = new Uint8Array(128);
-  for (let c = 0x30; c <= 0x39; c++) table[c] = 1;
-  for (let c = 0x41; c <= 0x5a; c++) table[c] = 1;
-  for (let c = 0x61; c <= 0x7a; c++) table[c] = 1;
-  for (const ch of "!#$%&'*+-.^_`|~") table[ch.charCodeAt(0)] = 1;
-  return table;
-})();
-
-function isTokenChar(code: number): boolean {
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, TOKEN_CHARS[code] is undefined from 128 up; the bound only keeps the read in range
-  return code < 128 && TOKEN_CHARS[code] === 1;
-}
-
-function isToken(value: string): boolean {
-  if (value.length === 0) return false;
-  for (let i = 0; i < value.length; i++) {
-    if (!isTokenChar(value.charCodeAt(i))) return false;
-  }
-  return true;
-}
 
 // A Record cannot hold a name twice, yet RFC 7692 §7 needs to know when an offer repeated
 // one (the offer must be declined). The parser keeps the first value and notes the repeat here.

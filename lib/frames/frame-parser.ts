@@ -12,6 +12,7 @@ import {
   LENGTH_64_MARKER,
   LENGTH_7_BITS,
   MASK_BIT,
+  MAX_LENGTH_16,
   MAX_LENGTH_7,
   OPCODE_BITS,
   RSV1_BIT,
@@ -302,6 +303,7 @@ export class FrameParser {
     if (this.buffered < 2) return false;
     const b = this.readInto(2);
     this.payloadLength = b.readUInt16BE(0);
+    if (this.payloadLength <= MAX_LENGTH_7) return this.nonMinimalLength(16);
     return this.lengthKnown();
   }
 
@@ -314,7 +316,18 @@ export class FrameParser {
     }
     // Anything past 2^53 is far over every limit; compare as a float before it loses precision.
     this.payloadLength = high * 0x1_0000_0000 + b.readUInt32BE(4);
+    if (this.payloadLength <= MAX_LENGTH_16) return this.nonMinimalLength(64);
     return this.lengthKnown();
+  }
+
+  /**
+   * §5.2: "the minimal number of bytes MUST be used to encode the length". One length, one
+   * encoding: a peer cannot hide a short frame behind a long form from a byte-level filter.
+   */
+  private nonMinimalLength(bits: 16 | 64): false {
+    return this.fail(
+      new ProtocolError('WSG_ERR_NON_MINIMAL_LENGTH', `A ${bits}-bit length encoded ${this.payloadLength}, which fits a shorter form`, CloseCode.ProtocolError),
+    );
   }
 
   /** Limits are enforced here, on the declared length, before a payload byte is buffered. */

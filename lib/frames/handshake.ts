@@ -7,7 +7,11 @@ import { PERMESSAGE_DEFLATE, acceptDeflateOffer, type DeflateAgreement, type Def
 import { HandshakeError, InvalidArgumentError } from './errors.js';
 import { formatExtensionHeader, parseExtensionHeader, type ExtensionParams } from './extension-header.js';
 import { Limits } from './limits.js';
+import { parseProtocolHeader } from './protocol-header.js';
 import { WebSocketConnection } from './websocket-connection.js';
+
+// Callers (client, RFC 8441 intake, the package index) import it from here.
+export { parseProtocolHeader };
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -46,20 +50,6 @@ function hasToken(value: string | undefined, token: string): boolean {
     if (part.trim().toLowerCase() === token) return true;
   }
   return false;
-}
-
-/** Parses `Sec-WebSocket-Protocol` (§4.1: tokens, comma separated, no repeats). */
-export function parseProtocolHeader(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  const protocols: string[] = [];
-  for (const part of value.split(',')) {
-    const protocol = part.trim();
-    if (!TOKEN_PATTERN.test(protocol) || protocols.includes(protocol)) {
-      throw new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', `Invalid Sec-WebSocket-Protocol header: ${JSON.stringify(value)}`, 400);
-    }
-    protocols.push(protocol);
-  }
-  return protocols;
 }
 
 /**

@@ -13,7 +13,7 @@ export const Limits = {
   maxSendQueue: { default: 16 * 1024 * 1024, unit: 'bytes', closeCode: CloseCode.TryAgainLater },
   /** bytes: drain() resolves once the send queue is below this. */
   sendLowWaterMark: { default: 64 * 1024, unit: 'bytes', closeCode: null },
-  /** frames: pongs owed but not yet flushed to the socket (ping flood guard). */
+  /** frames: pongs owed while the socket's write buffer stays over its high-water mark (ping flood guard). */
   maxPendingPongs: { default: 128, unit: 'frames', closeCode: CloseCode.PolicyViolation },
   /** messages: received but not yet taken by receive(); reading pauses at this. */
   maxReceiveQueue: { default: 64, unit: 'messages', closeCode: null },

@@ -162,12 +162,27 @@ describe('RFC 6455 §5.2 payload length: 7-bit, 16-bit and 64-bit forms', () => 
     expect(sink.payloads[0]!.equals(payload)).toBe(true);
   });
 
-  it('reads a short length sent in the 64-bit form (only the minimal form is a SHOULD for senders)', () => {
+  it.each([
+    ['a 16-bit length of 0', [126, 0, 0], 'A 16-bit length encoded 0, which fits a shorter form'],
+    ['a 16-bit length of 125', [126, 0, 125], 'A 16-bit length encoded 125, which fits a shorter form'],
+    ['a 64-bit length of 3', [127, 0, 0, 0, 0, 0, 0, 0, 3], 'A 64-bit length encoded 3, which fits a shorter form'],
+    ['a 64-bit length of 65535', [127, 0, 0, 0, 0, 0, 0, 0xff, 0xff], 'A 64-bit length encoded 65535, which fits a shorter form'],
+  ])('fails 1002 WSG_ERR_NON_MINIMAL_LENGTH on %s (§5.2: the minimal form MUST be used), before the mask key', (_label, length, message) => {
+    for (const role of ['server', 'client'] as const) {
+      const { parser, sink } = setup({ role });
+      const masked = role === 'server' ? 0x80 : 0;
+      parser.push(Buffer.from([0x80 | Opcode.Binary, masked | length[0]!, ...length.slice(1)]));
+      expect(expectWsgError(onlyError(sink), 'WSG_ERR_NON_MINIMAL_LENGTH', CloseCode.ProtocolError).message).toBe(message);
+      expect(onlyError(sink)).toBeInstanceOf(ProtocolError);
+    }
+  });
+
+  it('reads the smallest length of each long form: 126 in 16 bits, 65 536 in 64 bits', () => {
     const { parser, sink } = setup();
-    const head = Buffer.from([0x80 | Opcode.Binary, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 3, ...MASK]);
-    const body = Buffer.from([1, 2, 3]).map((b, i) => b ^ MASK[i % 4]!);
-    parser.push(Buffer.concat([head, body]));
-    expect(sink.events).toEqual([['message', 'binary', '010203']]);
+    parser.push(Buffer.concat([header(Opcode.Binary, 126), Buffer.alloc(126)]));
+    parser.push(Buffer.concat([header(Opcode.Binary, 65536), Buffer.alloc(65536)]));
+    expect(sink.errors).toEqual([]);
+    expect(sink.payloads.map((p) => p.length)).toEqual([126, 65536]);
   });
 
   it('reads a header arriving one byte per socket read, for each length form', () => {
@@ -225,8 +240,8 @@ describe('a frame is handled the moment its last byte arrives', () => {
 
   it('checks a 64-bit declared length as soon as its 10-byte header is in', () => {
     const { parser, sink } = setup({ role: 'client', maxMessageSize: 200 });
-    parser.push(Buffer.from([0x80 | Opcode.Binary, 127, 0, 0, 0, 0, 0, 0, 0x01, 0x00]));
-    expect(onlyError(sink).message).toBe('Message of at least 256 bytes exceeds maxMessageSize (200)');
+    parser.push(Buffer.from([0x80 | Opcode.Binary, 127, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00]));
+    expect(onlyError(sink).message).toBe('Message of at least 65536 bytes exceeds maxMessageSize (200)');
   });
 
   it('streams a single binary frame under 64 KiB as it arrives, and gathers one of 64 KiB whole before use', () => {

@@ -473,21 +473,31 @@ describe('wsgate echo: every engine limit is a flag (README "npx wsgate echo --h
     await once(child, 'exit');
   });
 
-  it('--max-pending-pongs N: N pings in one read are answered, N + 1 close 1008', async () => {
-    const { child, url } = await startEcho(['--max-pending-pongs', '4']);
-    const atLimit = await rawPeerTo(url);
-    await atLimit.write(Buffer.concat([1, 2, 3, 4].map((i) => atLimit.frame(Opcode.Ping, `p${i}`))));
+  it('--max-pending-pongs N: a reading peer gets every pong, N + 1 pongs owed behind a full socket close 1008', async () => {
+    // The echo stops reading a client whose echoes queue past the low-water mark (then pings
+    // wait unread); a high mark keeps it reading while its socket is full.
+    const { child, url } = await startEcho(['--max-pending-pongs', '4', '--send-low-water-mark', String(16 * 1024 * 1024)]);
+    const reading = await rawPeerTo(url);
+    // Pongs owed while the socket drains do not count, however many pings one read holds.
+    await reading.write(Buffer.concat(Array.from({ length: 20 }, (_, i) => reading.frame(Opcode.Ping, `p${i}`))));
     const pongs: string[] = [];
-    while (pongs.length < 4) {
-      const frame = await atLimit.nextFrame();
+    while (pongs.length < 20) {
+      const frame = await reading.nextFrame();
       expect(frame.opcode).toBe(Opcode.Pong);
       pongs.push(frame.payload.toString());
     }
-    expect(pongs).toEqual(['p1', 'p2', 'p3', 'p4']);
-    atLimit.destroy();
+    expect(pongs).toEqual(Array.from({ length: 20 }, (_, i) => `p${i}`));
+    reading.destroy();
     const over = await rawPeerTo(url);
-    await over.write(Buffer.concat([1, 2, 3, 4, 5].map((i) => over.frame(Opcode.Ping, `p${i}`))));
-    expect(await closeCodeWithin(over, 5_000)).toBe(CloseCode.PolicyViolation);
+    over.pause();
+    // 12 MiB echoed to a peer that does not read, 5 pings after each MiB: once the kernel
+    // buffers are full (4 MiB send buffer at most; an unread receive buffer stays small) the
+    // echo's socket stays over its high-water mark, and the next 5 pongs owed cross the limit.
+    const megabyte = Buffer.alloc(1024 * 1024, 0x2a);
+    const pings = Buffer.concat([1, 2, 3, 4, 5].map((i) => over.frame(Opcode.Ping, `p${i}`)));
+    for (let i = 0; i < 12; i++) await over.write(Buffer.concat([over.frame(Opcode.Binary, megabyte), pings]));
+    over.resume();
+    expect(await closeCodeWithin(over, 10_000)).toBe(CloseCode.PolicyViolation);
     over.destroy();
     child.kill('SIGTERM');
     await once(child, 'exit');

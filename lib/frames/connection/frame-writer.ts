@@ -62,6 +62,7 @@ export class FrameWriter {
   private inBatch = false;
   /** End the transport once the queue is written (close handshake done, or connection failed). */
   private endAfterFlush = false;
+  /** Pongs queued since the socket last went over its high-water mark (reset once it drains). */
   private pendingPongs = 0;
   private drainWaiters: Array<() => void> | null = null;
 
@@ -213,11 +214,14 @@ export class FrameWriter {
   }
 
   /**
-   * Owes the peer a pong for its ping. False when more than maxPendingPongs are owed: the
-   * socket has taken none of them, so the peer is pinging without reading (a ping flood).
+   * Owes the peer a pong for its ping. False when more than maxPendingPongs were owed while the
+   * socket's buffer stayed over its high-water mark: the peer pings without reading (a flood).
+   * Pongs owed while the socket drains do not count, however many pings one read held: they
+   * leave with that read's flush, and a pong is never larger than the ping that asked for it.
    */
   queuePong(payload: Uint8Array): boolean {
-    if (++this.pendingPongs > this.options.maxPendingPongs) return false;
+    if (!this.socket.writableNeedDrain) this.pendingPongs = 0;
+    else if (++this.pendingPongs > this.options.maxPendingPongs) return false;
     this.queueControl(Opcode.Pong, payload);
     return true;
   }
@@ -286,7 +290,6 @@ export class FrameWriter {
           this.socket.uncork();
         }
         if (ok) {
-          this.pendingPongs = 0;
           if (this.drainWaiters !== null && this.bufferedAmount <= this.options.sendLowWaterMark) this.releaseDrainWaiters();
         } else {
           this.host.watchDrain();
@@ -304,7 +307,6 @@ export class FrameWriter {
 
   /** The socket's 'drain'. */
   onSocketDrain(): void {
-    this.pendingPongs = 0;
     if (this.bufferedAmount <= this.options.sendLowWaterMark) {
       this.releaseDrainWaiters();
       this.host.onDrained();

@@ -95,15 +95,42 @@ describe('RFC 6455 §5.2 many messages in flight (Autobahn 9.7, 9.8 shape)', () 
 });
 
 describe('RFC 6455 §5.2 payload length encoding', () => {
-  it('accepts a 16-bit length used for a short payload (non-minimal encoding)', async () => {
+  // §5.2: "the minimal number of bytes MUST be used to encode the length". Each form is refused
+  // one byte below its range and accepted at its first length.
+  const NON_MINIMAL = { closeCode: CloseCode.ProtocolError, errorClass: ProtocolError, code: 'WSG_ERR_NON_MINIMAL_LENGTH' } as const;
+  const MASK = [1, 2, 3, 4];
+
+  it('closes 1002 WSG_ERR_NON_MINIMAL_LENGTH on a 16-bit length used for a 2-byte payload, before its payload arrives', async () => {
     const { peer, side } = await harness.connect();
-    // §5.2 says the minimal number of bytes MUST be used by senders; receivers are not told to reject.
-    const mask = Buffer.from([1, 2, 3, 4]);
-    const payload = Buffer.from('hi');
-    const frame = Buffer.from([0x82, 0x80 | 126, 0, 2, ...mask, payload[0]! ^ 1, payload[1]! ^ 2]);
-    await peer.write(frame);
-    const echo = await peer.nextMessage();
-    expect(echo.payload.toString()).toBe('hi');
+    await peer.write(Buffer.from([0x82, 0x80 | 126, 0, 2]));
+    await expectFailure(peer, side, NON_MINIMAL);
+  });
+
+  it('closes 1002 WSG_ERR_NON_MINIMAL_LENGTH on a 16-bit length of 125', async () => {
+    const { peer, side } = await harness.connect();
+    await peer.write(Buffer.from([0x82, 0x80 | 126, 0, 125, ...MASK]));
+    await expectFailure(peer, side, NON_MINIMAL);
+  });
+
+  it('closes 1002 WSG_ERR_NON_MINIMAL_LENGTH on a 64-bit length of 65535', async () => {
+    const { peer, side } = await harness.connect();
+    await peer.write(Buffer.from([0x82, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...MASK]));
+    await expectFailure(peer, side, NON_MINIMAL);
+  });
+
+  it('closes 1002 WSG_ERR_NON_MINIMAL_LENGTH on a 64-bit length of 0', async () => {
+    const { peer, side } = await harness.connect();
+    await peer.write(Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 0, ...MASK]));
+    await expectFailure(peer, side, NON_MINIMAL);
+  });
+
+  it('echoes the first length of each form: 126 in 16 bits, 65536 in 64 bits', async () => {
+    const { peer, side } = await harness.connect();
+    // The encoder always picks the minimal form; these are the smallest lengths each form may carry.
+    await peer.sendBinary(patterned(126, 1));
+    expect((await peer.nextMessage()).payload.equals(patterned(126, 1))).toBe(true);
+    await peer.sendBinary(patterned(65536, 2));
+    expect((await peer.nextMessage()).payload.equals(patterned(65536, 2))).toBe(true);
     await expectCleanClose(peer, side);
   });
 

@@ -5,7 +5,7 @@ import { Opcode } from '../../../lib/frames/opcodes.js';
 import type { WsServerOptions } from '../../../lib/frames/websocket-server.js';
 import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import type { RawPeer } from '../../support/raw-peer.js';
-import { EchoHarness, expectCleanClose, expectFailure, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
+import { EchoHarness, expectCleanClose, expectFailure, fillUntilSocketFull, headerOnly, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
 
 // Autobahn category 9 (limits and performance) plus every engine limit, each crossed:
 // exactly at the limit passes, one over fails with its code and close code.
@@ -22,24 +22,6 @@ afterEach(async () => {
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** Header (with mask key) of a masked client frame declaring `length`, and no payload. */
-function headerOnly(opcode: number, length: number, fin = true): Buffer {
-  const lengthBytes = length <= 125 ? 0 : length <= 0xffff ? 2 : 8;
-  const out = Buffer.alloc(2 + lengthBytes + 4);
-  out[0] = (fin ? 0x80 : 0) | opcode;
-  if (lengthBytes === 0) out[1] = 0x80 | length;
-  else if (lengthBytes === 2) {
-    out[1] = 0x80 | 126;
-    out.writeUInt16BE(length, 2);
-  } else {
-    out[1] = 0x80 | 127;
-    out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
-    out.writeUInt32BE(length >>> 0, 6);
-  }
-  out.set([0x11, 0x22, 0x33, 0x44], 2 + lengthBytes);
-  return out;
-}
 
 describe('limit maxMessageSize (declared length, before buffering)', () => {
   const TOO_LARGE = { closeCode: CloseCode.MessageTooBig, errorClass: CapacityError, code: 'WSG_ERR_MESSAGE_TOO_LARGE' } as const;
@@ -172,22 +154,42 @@ describe('limit maxMessageSize with many small fragments (Autobahn 9.3, 9.4: cou
 describe('limit maxPendingPongs (ping flood)', () => {
   const FLOOD = { closeCode: CloseCode.PolicyViolation, errorClass: CapacityError, code: 'WSG_ERR_TOO_MANY_PENDING_PONGS' } as const;
 
-  it('answers exactly maxPendingPongs pings that arrive in one read', async () => {
+  it('answers 1 000 pings written in one TCP write to a reading peer with 1 000 pongs and no close (maxPendingPongs 8)', async () => {
     const h = await start({ maxPendingPongs: 8 });
     const { peer, side } = await h.connect();
-    await peer.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => peer.frame(Opcode.Ping, `p${i}`))));
-    for (let i = 0; i < 8; i++) expect((await peer.nextFrame()).payload.toString()).toBe(`p${i}`);
+    // Pongs owed while the socket drains do not count, however many pings one read held.
+    await peer.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => peer.frame(Opcode.Ping, `p${i}`))));
+    for (let i = 0; i < 1000; i++) expect((await peer.nextFrame())).toMatchObject({ opcode: Opcode.Pong, payload: Buffer.from(`p${i}`) });
     await expectCleanClose(peer, side);
   });
 
-  it('closes 1008 WSG_ERR_TOO_MANY_PENDING_PONGS on maxPendingPongs + 1 pings in one read', async () => {
-    const h = await start({ maxPendingPongs: 8 });
+  it('answers 1 000 pings of 125 bytes written at once (several socket reads) with 1 000 pongs, default maxPendingPongs', async () => {
+    const h = await start({});
     const { peer, side } = await h.connect();
-    await peer.write(Buffer.concat(Array.from({ length: 9 }, (_, i) => peer.frame(Opcode.Ping, `p${i}`))));
-    await expectFailure(peer, side, FLOOD);
+    await peer.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => peer.frame(Opcode.Ping, patterned(125, i)))));
+    for (let i = 0; i < 1000; i++) expect((await peer.nextFrame()).payload.equals(patterned(125, i))).toBe(true);
+    await expectCleanClose(peer, side);
   });
 
-  it('closes 1008 when a peer that never reads keeps pinging (pongs pile up behind a full socket)', async () => {
+  it('answers exactly maxPendingPongs pings owed behind a socket that does not drain, and closes 1008 WSG_ERR_TOO_MANY_PENDING_PONGS at one more', async () => {
+    const h = await start({ maxPendingPongs: 8 });
+    const { peer, side } = await h.connect();
+    await fillUntilSocketFull(peer, side);
+    let pings = 0;
+    const eighth = new Promise<void>((resolve) => side.conn.on('ping', () => ++pings === 8 && resolve()));
+    await peer.write(Buffer.concat(Array.from({ length: 8 }, (_, i) => peer.frame(Opcode.Ping, `p${i}`))));
+    await eighth;
+    expect(side.errors).toEqual([]);
+    expect(side.conn.isOpen).toBe(true);
+    await peer.ping('one more');
+    const error = await side.firstError;
+    expect(pings).toBe(9);
+    peer.resume();
+    await expectFailure(peer, side, FLOOD);
+    expect(error.message).toBe('More than 8 pongs owed; the peer is not reading');
+  });
+
+  it('closes 1008 when a peer that never reads keeps pinging (pongs pile up behind a full socket), in bounded memory', async () => {
     const h = await start({ maxPendingPongs: 16 });
     const { peer, side } = await h.connect();
     peer.pause();
@@ -195,13 +197,15 @@ describe('limit maxPendingPongs (ping flood)', () => {
     void side.firstError.then(() => (failed = true), () => undefined);
     let pingsSeen = 0;
     let onPing: (() => void) | null = null;
+    let socketPeak = 0;
     side.conn.on('ping', () => {
       pingsSeen++;
+      socketPeak = Math.max(socketPeak, side.conn.bufferedAmount);
       onPing?.();
     });
-    // Batches below the limit, each parsed before the next is written: only pongs owed
-    // behind a socket that will not drain can cross the limit, not one big read.
-    const perBatch = 15;
+    // Batches far over the limit, each parsed before the next is written: a read's pongs leave
+    // with its flush, so only pongs owed behind a socket that will not drain cross the limit.
+    const perBatch = 500;
     const batch = Buffer.concat(Array.from({ length: perBatch }, () => peer.frame(Opcode.Ping, patterned(125))));
     for (let sent = 0; !failed && sent < 500_000; ) {
       await peer.write(batch);
@@ -220,6 +224,9 @@ describe('limit maxPendingPongs (ping flood)', () => {
     await expectFailure(peer, side, FLOOD);
     expect(peer.frames.slice(0, -1).every((f) => f.opcode === Opcode.Pong)).toBe(true);
     expect(peer.frames.length).toBeGreaterThan(perBatch * 2);
+    // What waits for the peer: the socket's high-water mark (16 KiB), one read's pongs
+    // (≤ 64 KiB of pings) and 16 pongs owed behind it; never the whole flood.
+    expect(socketPeak).toBeLessThan(16 * KiB + 64 * KiB + 16 * 127);
   });
 });
 

@@ -204,6 +204,20 @@ describe('RFC 6455 §5.1, §5.3 client framing', () => {
     expect((await client.closed).error).toBe(errors[0]);
   });
 
+  it.each([
+    ['a 16-bit length of 2', [0x82, 126, 0, 2, 0x61, 0x62]],
+    ['a 64-bit length of 65535', [0x82, 127, 0, 0, 0, 0, 0, 0, 0xff, 0xff]],
+  ])('closes 1002 WSG_ERR_NON_MINIMAL_LENGTH when the server sends %s (§5.2 binds both directions)', async (_label, bytes) => {
+    const { client, peer, errors } = await open();
+    await peer.write(Buffer.from(bytes));
+    const close = await peer.closeFrame();
+    expect(close.code).toBe(CloseCode.ProtocolError);
+    expect(errors[0]).toBeInstanceOf(ProtocolError);
+    expectWsgError(errors[0], 'WSG_ERR_NON_MINIMAL_LENGTH', CloseCode.ProtocolError);
+    peer.end();
+    expect((await client.closed).error).toBe(errors[0]);
+  });
+
   it('closes 1007 WSG_ERR_INVALID_UTF8 on invalid UTF-8 from the server', async () => {
     const { client, peer, errors } = await open();
     await peer.sendText(Buffer.from([0xce, 0xba, 0xed, 0xa0, 0x80]));

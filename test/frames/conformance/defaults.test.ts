@@ -10,7 +10,7 @@ import { bareCodec } from '../../support/deflate-pair.js';
 import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
 import { inflateMessage } from '../../support/raw-deflate.js';
 import type { RawPeer } from '../../support/raw-peer.js';
-import { EchoHarness, expectCleanClose, expectFailure, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
+import { EchoHarness, expectCleanClose, expectFailure, fillUntilSocketFull, headerOnly, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
 
 // Every default that README, the TSDoc of ConnectionOptions / PerMessageDeflateOptions and
 // lib/frames/limits.ts document, checked on a server started WITHOUT that option: at the
@@ -29,16 +29,6 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 /** Header (with mask key) of a masked client frame declaring `length`, and no payload. */
-function headerOnly(opcode: number, length: number): Buffer {
-  const out = Buffer.alloc(2 + 8 + 4);
-  out[0] = 0x80 | opcode;
-  out[1] = 0x80 | 127;
-  out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
-  out.writeUInt32BE(length >>> 0, 6);
-  out.set([0x11, 0x22, 0x33, 0x44], 10);
-  return out;
-}
-
 describe('documented defaults', () => {
   it('resolveConnectionOptions({}) applies the documented defaults, and Limits states them', () => {
     expect(resolveConnectionOptions({})).toEqual({
@@ -152,18 +142,25 @@ describe('documented defaults', () => {
   });
 
   describe('maxPendingPongs: 128', () => {
-    it('answers 128 pings that arrive in one read', async () => {
+    it('answers 1 000 pings that arrive in one read: pongs owed while the socket drains do not count', async () => {
       const h = await start();
       const { peer, side } = await h.connect();
-      await peer.write(Buffer.concat(Array.from({ length: 128 }, (_, i) => peer.frame(Opcode.Ping, `${i}`))));
-      for (let i = 0; i < 128; i++) expect((await peer.nextFrame()).payload.toString()).toBe(`${i}`);
+      await peer.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => peer.frame(Opcode.Ping, `${i}`))));
+      for (let i = 0; i < 1000; i++) expect((await peer.nextFrame()).payload.toString()).toBe(`${i}`);
       await expectCleanClose(peer, side);
     });
 
-    it('closes 1008 WSG_ERR_TOO_MANY_PENDING_PONGS on 129 pings in one read', async () => {
+    it('closes 1008 WSG_ERR_TOO_MANY_PENDING_PONGS on the 129th pong owed behind a socket that does not drain', async () => {
       const h = await start();
       const { peer, side } = await h.connect();
-      await peer.write(Buffer.concat(Array.from({ length: 129 }, (_, i) => peer.frame(Opcode.Ping, `${i}`))));
+      await fillUntilSocketFull(peer, side);
+      let pings = 0;
+      const all = new Promise<void>((resolve) => side.conn.on('ping', () => ++pings === 128 && resolve()));
+      await peer.write(Buffer.concat(Array.from({ length: 128 }, (_, i) => peer.frame(Opcode.Ping, `${i}`))));
+      await all;
+      expect(side.errors).toEqual([]);
+      await peer.ping('129');
+      peer.resume();
       await expectFailure(peer, side, { closeCode: CloseCode.PolicyViolation, errorClass: CapacityError, code: 'WSG_ERR_TOO_MANY_PENDING_PONGS' });
     });
   });

@@ -149,3 +149,50 @@ export function within<T>(promise: Promise<T>, ms: number, message: string): Pro
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Header (with mask key) of a masked client frame declaring `length`, and no payload. The length
+ * takes its minimal form (§5.2): the parser refuses a longer one with 1002.
+ */
+export function headerOnly(opcode: number, length: number, fin = true): Buffer {
+  const lengthBytes = length <= 125 ? 0 : length <= 0xffff ? 2 : 8;
+  const out = Buffer.alloc(2 + lengthBytes + 4);
+  out[0] = (fin ? 0x80 : 0) | opcode;
+  if (lengthBytes === 0) out[1] = 0x80 | length;
+  else if (lengthBytes === 2) {
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 0x80 | 127;
+    out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  out.set([0x11, 0x22, 0x33, 0x44], 2 + lengthBytes);
+  return out;
+}
+
+/**
+ * Pauses the peer's reading and sends 1 MiB messages from the engine until the socket's own
+ * buffer stays over its high-water mark across I/O turns: the kernel buffers are full and the
+ * socket will not drain until the peer reads. Returns the bytes sent.
+ */
+export async function fillUntilSocketFull(peer: RawPeer, side: ServerSide): Promise<number> {
+  peer.pause();
+  const socket = side.conn.transport;
+  const chunk = Buffer.alloc(1024 * 1024, 0x2a);
+  let sent = 0;
+  let settled = 0;
+  while (settled < 4) {
+    if (sent > 256 * chunk.length) throw new Error(`socket never stayed full after ${sent} bytes`);
+    if (socket.writableLength < 2 * chunk.length) {
+      side.conn.sendBytes(chunk);
+      sent += chunk.length;
+      settled = 0;
+    } else {
+      settled++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(socket.writableNeedDrain).toBe(true);
+  return sent;
+}

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import type { WsgError } from '../../../lib/frames/errors.js';
+import { CloseCode } from '../../../lib/frames/close-codes.js';
+import { CapacityError, InvalidUtf8Error, ProtocolError, type WsgError } from '../../../lib/frames/errors.js';
 import { encodeFrame } from '../../../lib/frames/frame-encoder.js';
 import { FrameParser, type FrameParserOptions, type FrameParserSink } from '../../../lib/frames/frame-parser.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
@@ -217,4 +218,74 @@ export function retainedBackingBytes(parser: FrameParser): number {
   for (const b of p.wholeFramePieces) add(b);
   add(p.accumulator);
   return total;
+}
+
+/** Every code the parser may report, with its error class and the close code it must carry. */
+export const PARSER_ERRORS: Record<string, { errorClass: typeof ProtocolError; closeCode: number } | undefined> = {
+  WSG_ERR_INVALID_OPCODE: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_UNEXPECTED_RSV: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_EXPECTED_MASK: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_UNEXPECTED_MASK: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_INVALID_LENGTH: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_NON_MINIMAL_LENGTH: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_CONTROL_FRAME_TOO_LONG: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_FRAGMENTED_CONTROL: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_UNEXPECTED_CONTINUATION: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_EXPECTED_CONTINUATION: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_INVALID_CLOSE_CODE: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_INVALID_CLOSE_PAYLOAD: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
+  WSG_ERR_INVALID_UTF8: { errorClass: InvalidUtf8Error, closeCode: CloseCode.InvalidPayload },
+  WSG_ERR_MESSAGE_TOO_LARGE: { errorClass: CapacityError, closeCode: CloseCode.MessageTooBig },
+  WSG_ERR_FRAME_TOO_LARGE: { errorClass: CapacityError, closeCode: CloseCode.MessageTooBig },
+};
+
+/** One frame as a fuzzer writes it: every header field free, the length in any of its three forms. */
+export interface RawFrameSpec {
+  firstByte: number;
+  masked: boolean;
+  form: 7 | 16 | 64;
+  /** The declared length; for form 7 only 0..125 (126 and 127 name the other forms). */
+  length: bigint;
+  maskKey: Uint8Array;
+  /** What follows the header: may be shorter or longer than declared. */
+  body: Uint8Array;
+}
+
+const declaredLengthArb = (form: 7 | 16 | 64): fc.Arbitrary<bigint> => {
+  if (form === 7) return fc.integer({ min: 0, max: 125 }).map(BigInt);
+  if (form === 16) return fc.oneof(fc.integer({ min: 0, max: 125 }), fc.integer({ min: 126, max: 0xffff })).map(BigInt);
+  return fc.oneof(
+    fc.integer({ min: 0, max: 0xffff }).map(BigInt),
+    fc.integer({ min: 0x10000, max: 0x20_0000 }).map(BigInt),
+    fc.constantFrom(2n ** 32n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n),
+  );
+};
+
+export const rawFrameArb: fc.Arbitrary<RawFrameSpec> = fc
+  .constantFrom<7 | 16 | 64>(7, 16, 64)
+  .chain((form) =>
+    fc.record({
+      firstByte: fc.oneof(
+        fc.integer({ min: 0, max: 255 }),
+        // Mostly plausible: FIN or not, RSV clear, a defined opcode.
+        fc.tuple(fc.boolean(), fc.constantFrom(0, 1, 2, 8, 9, 10)).map(([fin, opcode]) => (fin ? 0x80 : 0) | opcode),
+      ),
+      masked: fc.boolean(),
+      form: fc.constant(form),
+      length: declaredLengthArb(form),
+      maskKey: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      body: fc.uint8Array({ maxLength: 300 }),
+    }),
+  );
+
+/** The bytes of a RawFrameSpec: header (length in the chosen form, whatever its value), key, body. */
+export function rawFrameBytes(spec: RawFrameSpec): Buffer {
+  const lengthBytes = spec.form === 7 ? 0 : spec.form === 16 ? 2 : 8;
+  const header = Buffer.alloc(2 + lengthBytes + (spec.masked ? 4 : 0));
+  header[0] = spec.firstByte;
+  header[1] = (spec.masked ? 0x80 : 0) | (spec.form === 7 ? Number(spec.length) : spec.form === 16 ? 126 : 127);
+  if (spec.form === 16) header.writeUInt16BE(Number(spec.length), 2);
+  if (spec.form === 64) header.writeBigUInt64BE(spec.length, 2);
+  if (spec.masked) header.set(spec.maskKey, 2 + lengthBytes);
+  return Buffer.concat([header, spec.body]);
 }

@@ -1,7 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { CloseCode } from '../../../lib/frames/close-codes.js';
-import { CapacityError, InvalidUtf8Error, ProtocolError } from '../../../lib/frames/errors.js';
 import { encodeFrame } from '../../../lib/frames/frame-encoder.js';
 import { Opcode } from '../../../lib/frames/opcodes.js';
 import {
@@ -9,30 +7,15 @@ import {
   chunkingArb,
   copy,
   encodeSequence,
+  PARSER_ERRORS,
   parserFor,
+  rawFrameArb,
+  rawFrameBytes,
   RecordingSink,
   retainedBackingBytes,
   retainedPayloadBytes,
   sequenceArb,
 } from './frame-arbitraries.js';
-
-/** Every code the parser may report, with its error class and the close code it must carry. */
-const PARSER_ERRORS: Record<string, { errorClass: typeof ProtocolError; closeCode: number } | undefined> = {
-  WSG_ERR_INVALID_OPCODE: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_UNEXPECTED_RSV: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_EXPECTED_MASK: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_UNEXPECTED_MASK: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_INVALID_LENGTH: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_CONTROL_FRAME_TOO_LONG: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_FRAGMENTED_CONTROL: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_UNEXPECTED_CONTINUATION: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_EXPECTED_CONTINUATION: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_INVALID_CLOSE_CODE: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_INVALID_CLOSE_PAYLOAD: { errorClass: ProtocolError, closeCode: CloseCode.ProtocolError },
-  WSG_ERR_INVALID_UTF8: { errorClass: InvalidUtf8Error, closeCode: CloseCode.InvalidPayload },
-  WSG_ERR_MESSAGE_TOO_LARGE: { errorClass: CapacityError, closeCode: CloseCode.MessageTooBig },
-  WSG_ERR_FRAME_TOO_LARGE: { errorClass: CapacityError, closeCode: CloseCode.MessageTooBig },
-};
 
 /** Largest frame header (2 + 8 length + 4 mask) and control payload a parser may hold besides a message. */
 const HEADER_BYTES = 14;
@@ -76,6 +59,46 @@ const malformedArb = fc.oneof(
   },
 );
 
+type Limits = { role: 'server' | 'client'; maxMessageSize: number; frameRatio: number; acceptUnmaskedFrames: boolean };
+
+/**
+ * Feeds `bytes` in the chunks `cuts` makes and checks what must hold for any input: no throw,
+ * at most one error and nothing after it, the error's class and close code as documented, and
+ * at most maxMessageSize plus one frame header and one control frame held at any time.
+ */
+function checkParserOn(limits: Limits, bytes: Buffer, cuts: readonly number[]): RecordingSink {
+  const maxFrameSize = Math.max(1, Math.floor(limits.maxMessageSize * limits.frameRatio));
+  const sink = new RecordingSink();
+  const parser = parserFor(limits.role, sink, {
+    maxMessageSize: limits.maxMessageSize,
+    maxFrameSize,
+    acceptUnmaskedFrames: limits.acceptUnmaskedFrames,
+  });
+  for (const chunk of chop(bytes, cuts)) {
+    expect(() => parser.push(chunk)).not.toThrow();
+    expect(retainedPayloadBytes(parser)).toBeLessThanOrEqual(limits.maxMessageSize + HEADER_BYTES + CONTROL_BYTES);
+  }
+  expect(sink.errors.length).toBeLessThanOrEqual(1);
+  const errorAt = sink.events.findIndex((e) => e[0] === 'error');
+  if (errorAt !== -1) {
+    expect(errorAt).toBe(sink.events.length - 1);
+    const error = sink.errors[0]!;
+    // Each parser code has one class and one close code (docs/errors.md), whatever the input.
+    const expected = PARSER_ERRORS[error.code];
+    expect(expected).toBeDefined();
+    expect({ code: error.code, closeCode: error.closeCode }).toEqual({ code: error.code, closeCode: expected!.closeCode });
+    expect(error).toBeInstanceOf(expected!.errorClass);
+    // After the error nothing is held and further input is ignored.
+    expect(retainedPayloadBytes(parser)).toBe(0);
+    parser.push(copy(encodeFrame(Opcode.Ping, Buffer.from('late'), { mask: limits.role === 'server' })));
+    expect(sink.events.length).toBe(errorAt + 1);
+  }
+  for (const event of sink.events) {
+    if (event[0] === 'message') expect(event[2].length / 2).toBeLessThanOrEqual(limits.maxMessageSize);
+  }
+  return sink;
+}
+
 /**
  * Arbitrary bytes never make the parser throw; it reports at most one error (with a close code
  * the connection can send), nothing after it, and holds at most maxMessageSize plus one frame
@@ -85,37 +108,35 @@ describe('RFC 6455 §5, §7.1.7 FrameParser on malformed input', () => {
   it('never throws, reports at most one error and nothing after it, and retains at most maxMessageSize + header + control bytes', () => {
     fc.assert(
       fc.property(limitsArb, malformedArb, chunkingArb, (limits, bytes, cuts) => {
-        const maxFrameSize = Math.max(1, Math.floor(limits.maxMessageSize * limits.frameRatio));
-        const sink = new RecordingSink();
-        const parser = parserFor(limits.role, sink, {
-          maxMessageSize: limits.maxMessageSize,
-          maxFrameSize,
-          acceptUnmaskedFrames: limits.acceptUnmaskedFrames,
-        });
-        for (const chunk of chop(bytes, cuts)) {
-          expect(() => parser.push(chunk)).not.toThrow();
-          expect(retainedPayloadBytes(parser)).toBeLessThanOrEqual(limits.maxMessageSize + HEADER_BYTES + CONTROL_BYTES);
-        }
-        expect(sink.errors.length).toBeLessThanOrEqual(1);
-        const errorAt = sink.events.findIndex((e) => e[0] === 'error');
-        if (errorAt !== -1) {
-          expect(errorAt).toBe(sink.events.length - 1);
-          const error = sink.errors[0]!;
-          // Each parser code has one class and one close code (docs/errors.md), whatever the input.
-          const expected = PARSER_ERRORS[error.code];
-          expect(expected).toBeDefined();
-          expect({ code: error.code, closeCode: error.closeCode }).toEqual({ code: error.code, closeCode: expected!.closeCode });
-          expect(error).toBeInstanceOf(expected!.errorClass);
-          // After the error nothing is held and further input is ignored.
-          expect(retainedPayloadBytes(parser)).toBe(0);
-          parser.push(copy(encodeFrame(Opcode.Ping, Buffer.from('late'), { mask: limits.role === 'server' })));
-          expect(sink.events.length).toBe(errorAt + 1);
-        }
-        for (const event of sink.events) {
-          if (event[0] === 'message') expect(event[2].length / 2).toBeLessThanOrEqual(limits.maxMessageSize);
-        }
+        checkParserOn(limits, bytes, cuts);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('holds the same on frames with every header field fuzzed (any first byte, mask bit, length form and value)', () => {
+    fc.assert(
+      fc.property(limitsArb, fc.array(rawFrameArb, { minLength: 1, maxLength: 6 }), chunkingArb, (limits, frames, cuts) => {
+        checkParserOn(limits, Buffer.concat(frames.map(rawFrameBytes)), cuts);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses every non-minimal length with 1002 WSG_ERR_NON_MINIMAL_LENGTH, in both roles, before any payload (§5.2)', () => {
+    const nonMinimalArb = fc.oneof(
+      fc.record({ form: fc.constant<16>(16), length: fc.integer({ min: 0, max: 125 }).map(BigInt) }),
+      fc.record({ form: fc.constant<64>(64), length: fc.integer({ min: 0, max: 0xffff }).map(BigInt) }),
+    );
+    fc.assert(
+      fc.property(limitsArb, nonMinimalArb, rawFrameArb, chunkingArb, (limits, { form, length }, frame, cuts) => {
+        // A data frame correct in every other respect: only its length form is wrong.
+        const firstByte = 0x80 | (frame.firstByte & 1 ? 0x1 : 0x2);
+        const bytes = rawFrameBytes({ ...frame, firstByte, form, length, masked: limits.role === 'server' });
+        const sink = checkParserOn({ ...limits, maxMessageSize: 1 << 20, frameRatio: 1 }, bytes, cuts);
+        expect(sink.events).toEqual([['error', 'WSG_ERR_NON_MINIMAL_LENGTH']]);
+      }),
+      { numRuns: 150 },
     );
   });
 
