@@ -7,11 +7,11 @@ import { PERMESSAGE_DEFLATE, acceptDeflateOffer, type DeflateAgreement, type Def
 import { HandshakeError, InvalidArgumentError } from './errors.js';
 import { formatExtensionHeader, parseExtensionHeader, type ExtensionParams } from './extension-header.js';
 import { Limits } from './limits.js';
+import { quoteHeaderValue } from './header-quote.js';
 import { parseProtocolHeader } from './protocol-header.js';
 import { WebSocketConnection } from './websocket-connection.js';
 
 // Callers (client, RFC 8441 intake, the package index) import it from here.
-export { parseProtocolHeader };
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -77,7 +77,7 @@ export function validateUpgradeRequest(req: IncomingMessage): UpgradeOffer {
   if (version !== WEBSOCKET_VERSION) {
     throw new HandshakeError(
       'WSG_ERR_HANDSHAKE_VERSION',
-      `Unsupported Sec-WebSocket-Version ${JSON.stringify(version ?? null)}; this server speaks 13`,
+      `Unsupported Sec-WebSocket-Version ${quoteHeaderValue(version)}; this server speaks 13`,
       426,
       { 'Sec-WebSocket-Version': WEBSOCKET_VERSION },
     );

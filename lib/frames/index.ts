@@ -42,12 +42,12 @@ export {
   rejectUpgrade,
   negotiateDeflate,
   computeAcceptKey,
-  parseProtocolHeader,
   guardUpgradeSocket,
   type UpgradeOffer,
   type AcceptUpgrade,
   type NegotiatedDeflate,
 } from './handshake.js';
+export { parseProtocolHeader } from './protocol-header.js';
 export { DENY_STATUS, type HandshakeAccept, type HandshakeDeny, type HandshakeDecision } from './handshake-decision.js';
 export { parseExtensionHeader, formatExtensionHeader, type ExtensionParams } from './extension-header.js';
 export {

@@ -1,13 +1,11 @@
 import { HandshakeError } from './errors.js';
+import { quoteHeaderValue } from './header-quote.js';
 import { isToken } from './http-token.js';
 
 const HTTP_BAD_REQUEST = 400;
-/** A refusal quotes this much of the header: a 256 KB value must not come back in the 400 body. */
-const QUOTED_CHARS = 64;
 
 function invalid(value: string): HandshakeError {
-  const shown = value.length > QUOTED_CHARS ? `${JSON.stringify(value.slice(0, QUOTED_CHARS))}… (${value.length} characters)` : JSON.stringify(value);
-  return new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', `Invalid Sec-WebSocket-Protocol header: ${shown}`, HTTP_BAD_REQUEST);
+  return new HandshakeError('WSG_ERR_HANDSHAKE_PROTOCOL', `Invalid Sec-WebSocket-Protocol header: ${quoteHeaderValue(value)}`, HTTP_BAD_REQUEST);
 }
 
 /**

@@ -15,7 +15,8 @@ import {
 } from './deflate-negotiation.js';
 import { HandshakeError, InvalidArgumentError, IoError, WsgError } from './errors.js';
 import { formatExtensionHeader, parseExtensionHeader } from './extension-header.js';
-import { WEBSOCKET_VERSION, computeAcceptKey, parseProtocolHeader } from './handshake.js';
+import { WEBSOCKET_VERSION, computeAcceptKey } from './handshake.js';
+import { parseProtocolHeader } from './protocol-header.js';
 import { Limits } from './limits.js';
 import { WebSocketConnection, type TransportAbort } from './websocket-connection.js';
 

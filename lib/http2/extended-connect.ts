@@ -9,7 +9,8 @@ import { resolveDeflateConfig, type PerMessageDeflateOption } from '../frames/de
 import { HandshakeError } from '../frames/errors.js';
 import { parseExtensionHeader, type ExtensionParams } from '../frames/extension-header.js';
 import type { HandshakeAccept, HandshakeDecision, HandshakeDeny } from '../frames/handshake-decision.js';
-import { WEBSOCKET_VERSION, parseProtocolHeader, rejectUpgrade } from '../frames/handshake.js';
+import { WEBSOCKET_VERSION, rejectUpgrade } from '../frames/handshake.js';
+import { parseProtocolHeader } from '../frames/protocol-header.js';
 import type { ConnectionOwner, WebSocketConnection } from '../frames/websocket-connection.js';
 import { Http2Error, Http2HandshakeError } from './errors.js';
 import { ExtendedConnectRoad, guardConnectStream, refuseConnectStream } from './extended-connect-road.js';

@@ -5,13 +5,13 @@ import type { Duplex } from 'node:stream';
 import { resolveDeflateConfig, type PerMessageDeflateOption } from '../../lib/frames/deflate-negotiation.js';
 import { HandshakeError, InvalidArgumentError } from '../../lib/frames/errors.js';
 import { parseExtensionHeader } from '../../lib/frames/extension-header.js';
+import { parseProtocolHeader } from '../../lib/frames/protocol-header.js';
 import {
   WEBSOCKET_GUID,
   completeUpgrade,
   computeAcceptKey,
   guardUpgradeSocket,
   negotiateDeflate,
-  parseProtocolHeader,
   rejectUpgrade,
   validateOrRefuseUpgrade,
   validateUpgradeRequest,

@@ -200,6 +200,7 @@ describe('WebSocket headers of 256 KB parse in linear time (the shape of ws CVE-
     const answer = await upgradeWith({ 'Sec-WebSocket-Version': '1'.repeat(HEADER_BYTES) });
     expect(answer.status).toBe(426);
     expect(answer.headers['sec-websocket-version']).toBe('13');
+    expect(answer.bodyBytes).toBeLessThan(200);
     expect(answer.parseMs).toBeLessThan(PARSE_BOUND_MS);
   });
 });
