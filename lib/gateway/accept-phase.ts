@@ -27,7 +27,7 @@ interface GatewayDecision {
 }
 
 /** How a connection that never opened ended: refused (`denied`) or left by its client (`io`). */
-function notOpened(cause: 'denied' | 'io', error: unknown): WsCloseReason {
+function notOpenedReason(cause: 'denied' | 'io', error: unknown): WsCloseReason {
   return { code: CloseCode.Abnormal, reason: '', wasClean: false, cause, ...(error !== undefined ? { error } : {}) };
 }
 
@@ -67,8 +67,8 @@ export class AcceptPhase {
       failed: (error) => this.refusalFor(error, plan),
       unoffered: (protocol) => new GatewayError('WSG_ERR_GATEWAY_INVALID_COMMAND', `accept(): protocol "${protocol}" was not offered by the client`),
       opened: (engine) => this.open(plan, runner!, state, engine),
-      refused: (deny) => runner?.abandon('denied', notOpened('denied', deny.error)),
-      gone: () => runner?.abandon('closed', notOpened('io', undefined)),
+      refused: (deny) => runner?.notOpened('denied', notOpenedReason('denied', deny.error)),
+      gone: () => runner?.notOpened('closed', notOpenedReason('io', undefined)),
     });
   }
 

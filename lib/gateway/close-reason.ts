@@ -4,10 +4,10 @@ import type { CloseInfo } from '../frames/websocket-connection.js';
 
 /**
  * Why a connection ended, from the gateway's point of view:
- * - `client`   the client started the close handshake
+ * - `client`   the client started the closing handshake
  * - `server`   a handler returned `close(code, reason)`
  * - `kick`     application code outside the handlers closed it: `conn.close()`, `hub.disconnect()`
- * - `timeout`  idle timeout, heartbeat (pong) timeout, or the close handshake timed out
+ * - `timeout`  idle timeout, heartbeat (pong) timeout, or the closing handshake timed out
  * - `protocol` the client broke RFC 6455 or a limit, or sent a message the gateway closes on
  * - `io`       the transport failed or dropped without a close frame
  * - `error`    a handler failed unexpectedly and the gateway's `onError` is `'close'`

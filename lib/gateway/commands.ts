@@ -116,7 +116,7 @@ export function send(raw: string | Uint8Array): SendCommand {
   return Object.freeze({ [COMMAND]: 'send' as const, raw });
 }
 
-/** Starts the close handshake; commands after it are dropped. */
+/** Starts the closing handshake; commands after it are dropped. */
 export function close(code: number, reason = ''): CloseCommand {
   if (typeof code !== 'number' || !isValidWireCloseCode(code)) throw invalid(`close(): code ${String(code)} may not be sent (RFC 6455 §7.4)`);
   if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {

@@ -62,7 +62,7 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
 
   /** @internal */
   onEngineClose(info: CloseInfo): void {
-    this.finish(closeReasonOf(info, this.closeCause));
+    this.onClosed(closeReasonOf(info, this.closeCause));
   }
 
   constructor(
@@ -102,7 +102,7 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
     return this._state;
   }
 
-  get socket(): WebSocketConnection | null {
+  get connection(): WebSocketConnection | null {
     return this.engine;
   }
 
@@ -122,16 +122,26 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
         `More than maxMailbox (${this.plan.options.maxMailbox}) infos wait for connection ${this.conn.id}`,
         CloseCode.TryAgainLater,
       );
-      this.closeWith(CloseCode.TryAgainLater, 'mailbox full', 'overflow', error);
+      this.close(CloseCode.TryAgainLater, 'mailbox full', 'overflow', error);
     }
   }
 
-  kick(code: number, reason: string): void {
-    if (this.state !== 'open') {
-      throw new GatewayError('WSG_ERR_GATEWAY_NOT_OPEN', `Cannot close: connection ${this.conn.id} is ${this.state}`);
+  /**
+   * Starts the closing handshake for `cause` (a handler's `close()`, the policy, a command,
+   * an overflow, `conn.close()`); nothing if not open. The first cause marked is the one
+   * reported. A code or reason the engine refuses throws and leaves nothing marked.
+   */
+  close(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
+    const engine = this.engine;
+    if (engine === null || engine.state !== 'open' || this._state !== 'open') return;
+    const before = this.closeCause;
+    this.closeCause ??= closeMark(cause, error);
+    try {
+      engine.close(code, reason);
+    } catch (refused) {
+      this.closeCause = before;
+      throw refused;
     }
-    this.engine!.close(code, reason);
-    this.closeCause ??= closeMark('kick');
   }
 
   // ---- lifecycle -----------------------------------------------------------------------
@@ -150,7 +160,7 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
   /**
    * Runs `@OnAccept` (guards, pipes, interceptors included) and resolves with what it
    * returned; an Observable (an interceptor's) gives its first value. Errors propagate:
-   * before the 101 there is no socket to send an exception to, so they become HTTP statuses.
+   * before the 101 there is no connection to send an exception to, so they become HTTP statuses.
    */
   async callAccept(): Promise<unknown> {
     const result: unknown = await this.plan.accept!.invoke(this, this.conn, this.conn.request, LifecyclePattern.Accept);
@@ -169,28 +179,21 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
     if (this.plan.init !== null) this.runFirst(INIT);
   }
 
-  /** The accept phase refused the connection, or the client left before the 101. */
-  abandon(state: 'denied' | 'closed', reason: WsCloseReason): void {
+  /** The accept phase refused the connection, or the client left before the 101: no `@OnClose`. */
+  notOpened(state: 'denied' | 'closed', reason: WsCloseReason): void {
     this._state = state;
     this.resolveClosed(reason);
-    this.release();
+    this.dispose();
   }
 
   /** Closes with 1001 for application shutdown; resolves once `@OnClose` has run. */
   shutdown(): Promise<WsCloseReason> {
-    if (this.state === 'open') this.closeWith(CloseCode.GoingAway, 'server shutting down', 'shutdown');
+    if (this.state === 'open') this.close(CloseCode.GoingAway, 'server shutting down', 'shutdown');
     return this.conn.closed;
   }
 
-  /** Closes for a reason of this side's (policy, command, overflow); nothing if not open. */
-  closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
-    const engine = this.engine;
-    if (engine === null || engine.state !== 'open' || this._state !== 'open') return;
-    this.closeCause ??= closeMark(cause, error);
-    engine.close(code, reason);
-  }
-
-  private finish(reason: WsCloseReason): void {
+  /** The engine closed: stop taking work, leave the hub, run `@OnClose` after what is in flight. */
+  private onClosed(reason: WsCloseReason): void {
     this._state = 'closed';
     this.clearMailbox();
     if (this.streams !== null) {
@@ -212,11 +215,12 @@ export class ConnectionRunner extends ConnectionScheduler implements ConnectionC
     } finally {
       // Shutdown waits on `closed`: it must settle whatever happened above.
       this.resolveClosed(reason);
-      this.release();
+      this.dispose();
     }
   }
 
-  private release(): void {
+  /** Drops what this connection held (not a close: the connection is already gone). */
+  private dispose(): void {
     if (this.ended) return;
     this.ended = true;
     // Dropping these lets the per-connection gateway instance, its request-scoped providers

@@ -31,8 +31,8 @@ export const EXCEPTION_EVENT = 'exception';
  * message dispatcher. Both implement it with prototype methods: nothing per connection.
  */
 export interface PolicySubject {
-  /** Closes for a reason of this side's; does nothing when the connection is not open. */
-  closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void;
+  /** Starts the closing handshake for `cause`; nothing when the connection is not open. */
+  close(code: number, reason: string, cause: WsCloseCause, error?: unknown): void;
   /** Sends `{ event: 'error', data: answer }` in this side's encoding. */
   sendErrorAnswer(answer: BadMessageAnswer): void;
 }
@@ -45,7 +45,7 @@ export function unknownEvent(subject: PolicySubject, policy: BadMessagePolicy, e
     subject.sendErrorAnswer(typeof event === 'string' ? { code: 'WSG_ERR_GATEWAY_UNKNOWN_EVENT', message, event } : { code: 'WSG_ERR_GATEWAY_UNKNOWN_EVENT', message });
     return;
   }
-  subject.closeWith(CloseCode.UnsupportedData, 'unknown event', 'protocol', new GatewayError('WSG_ERR_GATEWAY_UNKNOWN_EVENT', message, CloseCode.UnsupportedData));
+  subject.close(CloseCode.UnsupportedData, 'unknown event', 'protocol', new GatewayError('WSG_ERR_GATEWAY_UNKNOWN_EVENT', message, CloseCode.UnsupportedData));
 }
 
 /**
@@ -60,7 +60,7 @@ export function undecodableMessage(subject: PolicySubject, policy: BadMessagePol
     return;
   }
   const error = cause instanceof WsgError ? cause : new GatewayError('WSG_ERR_GATEWAY_UNDECODABLE', message, CloseCode.InvalidPayload, { cause });
-  subject.closeWith(error.closeCode ?? CloseCode.InvalidPayload, 'undecodable message', 'protocol', error);
+  subject.close(error.closeCode ?? CloseCode.InvalidPayload, 'undecodable message', 'protocol', error);
 }
 
 /**
@@ -72,7 +72,7 @@ export function sendAnswer(subject: PolicySubject, engine: WebSocketConnection, 
     return engine.send(payload);
   } catch (error) {
     if (error instanceof SendQueueFullError) {
-      subject.closeWith(CloseCode.TryAgainLater, 'send queue full', 'overflow', error);
+      subject.close(CloseCode.TryAgainLater, 'send queue full', 'overflow', error);
       return 'dropped';
     }
     if (error instanceof AlreadyClosedError) return 'dropped';
@@ -113,7 +113,7 @@ export function answerHandlerError(subject: HandlerErrorSubject, error: unknown,
   const plan = subject.plan;
   if (plan.options.onError === 'close') {
     const wrapped = new GatewayError('WSG_ERR_GATEWAY_HANDLER', `${plan.name}.${call.handler.methodName}() failed`, CloseCode.InternalError, { cause: error });
-    subject.closeWith(CloseCode.InternalError, INTERNAL_ERROR_MESSAGE, 'error', wrapped);
+    subject.close(CloseCode.InternalError, INTERNAL_ERROR_MESSAGE, 'error', wrapped);
   } else {
     subject.sendEvent(EXCEPTION_EVENT, { status: 'error', message: INTERNAL_ERROR_MESSAGE }, call);
   }

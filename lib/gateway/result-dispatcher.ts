@@ -24,10 +24,10 @@ export interface ResultStream {
 export interface ResultTarget {
   readonly plan: GatewayPlan;
   /** The engine connection, for a stream's back-pressure; null before the 101. */
-  readonly socket: WebSocketConnection | null;
+  readonly connection: WebSocketConnection | null;
   /** Sends an encoded message; dropped once the connection is closing. */
   deliver(payload: string | Uint8Array): SendResult;
-  closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void;
+  close(code: number, reason: string, cause: WsCloseCause, error?: unknown): void;
   runPush(command: PushCommand): void;
   /** Answers an error the handler raised (filters, then the gateway's policy); never rejects. */
   fail(error: unknown, call: HandlerCall): Promise<void> | undefined;
@@ -125,7 +125,7 @@ function execute(target: ResultTarget, command: WsCommand, call: HandlerCall): v
       return;
     case 'close': {
       const { code, reason } = command as { code: number; reason: string };
-      target.closeWith(code, reason, 'server');
+      target.close(code, reason, 'server');
       return;
     }
     default:
@@ -194,7 +194,7 @@ function streamIterable(target: ResultTarget, source: AsyncIterable<unknown>, ca
         const step = await iterator.next();
         if (step.done === true || done) break;
         await dispatchResult(target, step.value, call);
-        const engine = target.socket;
+        const engine = target.connection;
         if (engine !== null && engine.bufferedAmount > engine.options.sendLowWaterMark) await engine.drain();
       }
     } catch (error) {

@@ -4,7 +4,7 @@ import { AlreadyClosedError } from '../frames/errors.js';
 import type { PreparedMessage, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
 import type { HubMember } from '../hub/hub-member.js';
 import type { WsHub } from '../hub/index.js';
-import type { WsCloseReason } from './close-reason.js';
+import type { WsCloseCause, WsCloseReason } from './close-reason.js';
 import type { WsCodec } from './codec.js';
 import { GatewayError } from './errors.js';
 import type { WsUpgradeRequest } from './upgrade-request.js';
@@ -20,11 +20,12 @@ export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
 export interface ConnectionCore {
   readonly state: WsConnectionState;
   /** The engine connection; null before the 101. */
-  readonly socket: WebSocketConnection | null;
+  readonly connection: WebSocketConnection | null;
   readonly codec: WsCodec;
   readonly hub: WsHub;
   deliverInfo(type: string, data: unknown): void;
-  kick(code: number, reason: string): void;
+  /** Starts the closing handshake for `cause`; nothing when not open. */
+  close(code: number, reason: string, cause: WsCloseCause, error?: unknown): void;
   closed(): Promise<WsCloseReason>;
 }
 
@@ -73,7 +74,7 @@ export class WsConnection<S = unknown> implements HubMember {
 
   /** Subprotocol agreed in the handshake ('' for none). */
   get protocol(): string {
-    return this.core.socket?.protocol ?? '';
+    return this.core.connection?.protocol ?? '';
   }
 
   /** The upgrade request's headers, so context-id strategies written for HTTP requests work. */
@@ -87,36 +88,48 @@ export class WsConnection<S = unknown> implements HubMember {
 
   /** Bytes accepted for sending but not yet handed to the OS. */
   get bufferedAmount(): number {
-    return this.core.socket?.bufferedAmount ?? 0;
+    return this.core.connection?.bufferedAmount ?? 0;
   }
 
   /** The engine connection (null before the 101); for what the gateway API does not cover. */
+  get connection(): WebSocketConnection | null {
+    return this.core.connection;
+  }
+
+  /**
+   * The engine connection: the old name of `connection` (a socket is the transport under it).
+   * @deprecated Use `connection`; `socket` goes away in 0.2.0.
+   */
   get socket(): WebSocketConnection | null {
-    return this.core.socket;
+    return this.core.connection;
   }
 
   /** Sends a message as it is: a string as text, bytes as binary. Throws when not open. */
   send(raw: string | Uint8Array): SendResult {
-    return this.openSocket('send').send(raw);
+    return this.openConnection('send').send(raw);
   }
 
   /** Sends `data` under `event`, encoded by the gateway's codec. Throws when not open. */
   emit(event: string, data?: unknown): SendResult {
-    return this.openSocket('emit').send(this.core.codec.encode(event, data));
+    return this.openConnection('emit').send(this.core.codec.encode(event, data));
   }
 
-  /** Closes from outside the handlers (cause `kick`); handlers return `close(code, reason)` instead. */
+  /**
+   * Starts the closing handshake from outside the handlers (cause `kick`); handlers return
+   * `close(code, reason)` instead. Throws `WSG_ERR_GATEWAY_NOT_OPEN` when not open.
+   */
   close(code: number = CloseCode.Normal, reason = ''): void {
-    this.core.kick(code, reason);
+    this.openConnection('close');
+    this.core.close(code, reason, 'kick');
   }
 
   /** Resolves when the send queue is at or below its low-water mark. */
   drain(): Promise<void> {
-    return this.core.socket?.drain() ?? Promise.resolve();
+    return this.core.connection?.drain() ?? Promise.resolve();
   }
 
   join(topic: string): void {
-    this.openSocket('join');
+    this.openConnection('join');
     this.core.hub.join(this, topic);
   }
 
@@ -130,15 +143,15 @@ export class WsConnection<S = unknown> implements HubMember {
 
   /** The hub (HubMember) writes broadcasts encoded once through this. */
   sendPrepared(message: PreparedMessage): SendResult {
-    const socket = this.core.socket;
-    if (socket === null) throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', 'The connection is not open yet');
-    return socket.sendPrepared(message);
+    const connection = this.core.connection;
+    if (connection === null) throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', 'The connection is not open yet');
+    return connection.sendPrepared(message);
   }
 
-  private openSocket(operation: string): WebSocketConnection {
+  private openConnection(operation: string): WebSocketConnection {
     const state = this.core.state;
     if (state !== 'open') throw new GatewayError('WSG_ERR_GATEWAY_NOT_OPEN', `Cannot ${operation}: connection ${this.id} is ${state}`);
-    return this.core.socket!;
+    return this.core.connection!;
   }
 
   /** Queues an info for `@OnInfo`, in order with client messages (what `hub.send()` calls). */

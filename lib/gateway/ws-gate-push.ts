@@ -113,7 +113,7 @@ export class WsGatePush {
   }
 
   /**
-   * Pushes `resource` as `path` on a gateway connection's (`WsConnection`, `WsGateClient`) CONNECT stream (RFC 8441). A
+   * Pushes `resource` as `path` on a connection's (`WsConnection`, `WsGateClient`) CONNECT stream (RFC 8441). A
    * connection opened by an HTTP/1.1 upgrade has no HTTP/2 stream: `'refused'`. No 103 is
    * possible there: the CONNECT's 200 has gone out.
    */
@@ -129,7 +129,7 @@ export class WsGatePush {
       ...(command.headers !== undefined ? { headers: command.headers } : {}),
       ...(command.body !== undefined ? { body: command.body } : {}),
     };
-    return this.toConnection(engine ?? { socket: null }, command.path, resource).then(
+    return this.toConnection(engine ?? { connection: null }, command.path, resource).then(
       (outcome) => {
         if (outcome !== 'pushed') this.logger.debug?.(`${gateway}: push(${command.path}) ${outcome}`);
         return outcome;
@@ -143,11 +143,9 @@ export class WsGatePush {
   }
 }
 
-type PushTarget = WebSocketConnection | { readonly socket: WebSocketConnection | null } | { readonly connection: WebSocketConnection };
+/** An engine connection, or what stands on one: a gateway's `WsConnection`, an adapter's `WsGateClient`. */
+type PushTarget = WebSocketConnection | { readonly connection: WebSocketConnection | null };
 
-/** The engine under a gateway's `WsConnection` (`socket`), an adapter's `WsGateClient` (`connection`), or itself. */
 function engineOf(target: PushTarget): WebSocketConnection | null {
-  if (target instanceof WebSocketConnection) return target;
-  if ('connection' in target) return target.connection;
-  return target.socket;
+  return target instanceof WebSocketConnection ? target : target.connection;
 }

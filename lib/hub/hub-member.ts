@@ -11,6 +11,6 @@ export interface HubMember {
   sendPrepared(msg: PreparedMessage): SendResult;
   /** Hands an info message from the rest of the application to the connection's mailbox. */
   deliverInfo(type: string, data: unknown): void;
-  /** Starts the close handshake with this code and reason. */
+  /** Starts the closing handshake with this code and reason. */
   close(code: number, reason: string): void;
 }

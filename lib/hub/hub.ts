@@ -163,7 +163,7 @@ export class WsHub implements HubNode {
 
   /**
    * Closes the connection with this id, or every connection with this alias, on every node.
-   * The member leaves all its topics at once, so it gets no broadcast while its close
+   * The member leaves all its topics at once, so it gets no broadcast while its closing
    * handshake runs. Returns whether a member on this node was closed.
    */
   disconnect(target: string, code: number = CloseCode.Normal, reason = ''): boolean {

@@ -370,11 +370,11 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
       const { client, conn } = await open(started, '/small');
       client.emit('block');
       for (let n = 1; n <= 8; n++) client.emit('n', n);
-      await waitFor(() => conn.socket!.isPaused && conn.socket!.transport.isPaused(), 'reading to pause');
+      await waitFor(() => conn.connection!.isPaused && conn.connection!.transport.isPaused(), 'reading to pause');
       seen.block.open();
       const replies = await client.takeJson(9);
       expect(replies.map((r) => r.data)).toEqual(['unblocked', 1, 2, 3, 4, 5, 6, 7, 8]);
-      expect(conn.socket!.isPaused).toBe(false);
+      expect(conn.connection!.isPaused).toBe(false);
       await client.close();
     });
 
@@ -547,7 +547,7 @@ describe.each(PLATFORMS)('connection lifecycle on %s', (platform) => {
 
   // Every test here reads what @OnClose received through @Reason() after a quiet window
   // (onCloseReasonOf): exactly one call, with the cause, code and error of that path.
-  // Mutation caught: ConnectionRunner.finish() running @OnClose twice (at once, or on a later turn).
+  // Mutation caught: ConnectionRunner.onClosed() running @OnClose twice (at once, or on a later turn).
   describe('@OnClose runs exactly once, on every path, with a typed reason', () => {
     it('client close: cause client, its code and reason, clean', async () => {
       const { client, conn } = await open(started, '/life');

@@ -169,9 +169,9 @@ class RoomsGateway {
 }
 
 /**
- * Auto-leave is the gateway's job: ConnectionRunner.finish() calls hub.unregister() when the
+ * Auto-leave is the gateway's job: ConnectionRunner.onClosed() calls hub.unregister() when the
  * connection ends, however it ends, before @OnClose runs.
- * Mutation caught: `this.context.hub.unregister(this.conn)` removed from finish() in
+ * Mutation caught: `this.context.hub.unregister(this.conn)` removed from onClosed() in
  * lib/gateway/connection-runner.ts (every test below then sees 3 members, not 2).
  */
 describe('auto-leave on close: a gateway connection that ends leaves every topic and alias', () => {

@@ -17,7 +17,7 @@ export type WsAdapterMessagePolicy = 'ignore' | 'error' | 'close';
 /** What `handleDisconnect(client, reason)` gets: the close code (platform-ws), or a `WsCloseReason`. */
 export type WsDisconnectReasonMode = 'code' | 'detail';
 
-/** How clients are closed when the application closes: `terminate` (platform-ws, 1006) or a 1001 close handshake. */
+/** How clients are closed when the application closes: `terminate` (platform-ws, 1006) or a 1001 closing handshake. */
 export type WsShutdownMode = 'terminate' | 'close';
 
 /** ws's `verifyClient`: sync (return a boolean) or async (call `done`); a refusal is an HTTP status, 401 by default. */

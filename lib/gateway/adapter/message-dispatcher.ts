@@ -195,8 +195,8 @@ export class MessageDispatcher implements ClientMessageSink, PolicySubject {
     sendAnswer(this, this.client.connection, text);
   }
 
-  closeWith(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
-    this.client.closeFor(code, reason, cause, error);
+  close(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
+    this.client.close(code, reason, cause, error);
   }
 
   sendErrorAnswer(answer: BadMessageAnswer): void {

@@ -157,7 +157,7 @@ export class WsGateAdapter extends AbstractWsAdapter {
 
   /** A client that connected before the application finished starting: closed 1013, to retry. */
   closeClient(client: WsGateClient): void {
-    client.closeFor(CloseCode.TryAgainLater, 'server starting', 'server');
+    client.close(CloseCode.TryAgainLater, 'server starting', 'server');
   }
 
   /**
@@ -170,8 +170,8 @@ export class WsGateAdapter extends AbstractWsAdapter {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const gracefully = server.options.onShutdown === 'close';
     for (const client of server.clients) {
-      if (gracefully) client.closeFor(CloseCode.GoingAway, 'server shutting down', 'shutdown');
-      else client.terminateFor('shutdown');
+      if (gracefully) client.close(CloseCode.GoingAway, 'server shutting down', 'shutdown');
+      else client.terminate('shutdown');
     }
     await closed;
   }

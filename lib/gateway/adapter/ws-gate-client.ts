@@ -210,19 +210,24 @@ export class WsGateClient extends EventEmitter {
   }
 
   /**
-   * Starts the close handshake. Does nothing unless open; a code that may not be sent or a
-   * reason over 123 bytes throws (`WSG_ERR_INVALID_ARGUMENT`). Without a code, 1000 is sent.
+   * Starts the closing handshake, as ws does. Does nothing unless open; a code that may not be
+   * sent or a reason over 123 bytes throws (`WSG_ERR_INVALID_ARGUMENT`). Without a code, 1000
+   * is sent. `cause` is what `closeReason` will report (`kick` unless given; the adapter gives
+   * its own, with the `error` behind it).
    */
-  close(code?: number, reason?: string | Buffer): void {
+  close(code?: number, reason?: string | Buffer, cause: WsCloseCause = 'kick', error?: unknown): void {
     if (this.connection.state !== 'open') return;
-    this.marked ??= { cause: 'kick' };
+    this.marked ??= closeMark(cause, error);
     this.connection.close(code ?? CloseCode.Normal, typeof reason === 'string' ? reason : (reason?.toString('utf8') ?? ''));
   }
 
-  /** Destroys the connection at once, without a close handshake (the peer sees 1006). */
-  terminate(): void {
+  /**
+   * Drops the transport at once, without a closing handshake (the peer sees 1006), as ws
+   * does. `cause` is what `closeReason` will report (`kick` unless given).
+   */
+  terminate(cause: WsCloseCause = 'kick'): void {
     if (this.connection.state === 'closed') return;
-    this.marked ??= { cause: 'kick' };
+    this.marked ??= { cause };
     this.connection.terminate();
   }
 
@@ -264,20 +269,6 @@ export class WsGateClient extends EventEmitter {
   }
 
   // ---- for the adapter -----------------------------------------------------------------
-
-  /** @internal Closes for a reason of the adapter's (policy, shutdown, overflow); nothing if not open. */
-  closeFor(code: number, reason: string, cause: WsCloseCause, error?: unknown): void {
-    if (this.connection.state !== 'open') return;
-    this.marked ??= closeMark(cause, error);
-    this.connection.close(code, reason);
-  }
-
-  /** @internal Terminates for a reason of the adapter's. */
-  terminateFor(cause: WsCloseCause): void {
-    if (this.connection.state === 'closed') return;
-    this.marked ??= { cause };
-    this.connection.terminate();
-  }
 
   /**
    * @internal Stops (or resumes) taking messages from the engine, which stops reading the
