@@ -61,9 +61,15 @@ async function wsEcho(peer: WsPeer, data: string | Buffer): Promise<WsMessage> {
   return peer.inbox.next();
 }
 
-afterEach(() => {
-  for (const ws of openPeers) ws.terminate();
+afterEach(async () => {
+  // readyState is CLOSED only once 'close' has been emitted; any other peer is awaited to it.
+  const closing = [...openPeers].filter((ws) => ws.readyState !== WebSocket.CLOSED).map((ws) => {
+    const closed = once(ws, 'close');
+    ws.terminate();
+    return closed;
+  });
   openPeers.clear();
+  await Promise.all(closing);
 });
 
 describe('ws 8 client → wsgate WsServer', () => {
