@@ -5,7 +5,7 @@
 //                      large-binary-1m, idle; `large` = the four large-*  (BENCH_ONLY, default all)
 //   --servers=a,b      servers from server-registry.js                (BENCH_SERVERS, default all)
 //   --connections=N    idle scenario connection count                 (BENCH_CONNECTIONS, default 10000)
-//   --idle-wait=S      idle scenario pause before measuring memory    (BENCH_IDLE_WAIT, default 2)
+//   --idle-wait=S      idle scenario pause before measuring memory    (BENCH_IDLE_WAIT, default 20)
 //   --rounds=N         repeat every scenario N times, servers interleaved; report each server's
 //                      least disturbed run (see run.js pickRun)       (BENCH_ROUNDS, default 1)
 //   --verbose          pass children's stdout/stderr through
@@ -17,7 +17,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const DEFAULTS = { duration: 5, warmup: 1, connections: 10_000, 'idle-wait': 2, rounds: 1 };
+const DEFAULTS = { duration: 5, warmup: 1, connections: 10_000, 'idle-wait': 20, rounds: 1 };
 
 function readFlags(argv) {
   const flags = {};
@@ -82,4 +82,4 @@ export const USAGE = `usage: node bench/run.js [--duration=5] [--warmup=1]
                         [--only=echo,json,large-text-64k,large-binary-64k,large-text-1m,large-binary-1m,idle
                          (large = the four large-* rows)]
                         [--servers=wsgate,ws,tcp,nest-wsgate,nest-platform-ws] [--connections=10000]
-                        [--idle-wait=2] [--rounds=1] [--cpu-prof[=DIR]] [--trace-gc] [--verbose]`;
+                        [--idle-wait=20] [--rounds=1] [--cpu-prof[=DIR]] [--trace-gc] [--verbose]`;

@@ -45,8 +45,10 @@ export default {
   baselines: ['ws', 'nest-platform-ws'],
   // RSS moves ±15% between runs (allocator, GC page retention); heap is steady, so both count.
   targets: [
-    { server: 'wsgate', baseline: 'ws', atMost: 1, alsoSecondary: true },
-    { server: 'nest-wsgate', baseline: 'nest-platform-ws', atMost: 0.5, alsoSecondary: true },
+    // Issue [E] asks 0.6x; the bare-socket row (a node:net socket held, no HTTP, no WebSocket) is the floor.
+    { server: 'wsgate', baseline: 'ws', atMost: 0.6, alsoSecondary: true },
+    // Issue [F].
+    { server: 'nest-wsgate', baseline: 'nest-platform-ws', atMost: 0.45, alsoSecondary: true },
     { server: 'nest-wsgate-adapter', baseline: 'nest-platform-ws', atMost: 0.6, alsoSecondary: true },
   ],
   columns: [
@@ -65,6 +67,10 @@ export default {
     await openIdle(generator, server.port, entry, WARM_CONNECTIONS);
     await closeAll(generator);
     await serverSettled(server, SETTLE_TIMEOUT_MS);
+    // Both snapshots after the same quiet time: V8 shrinks its young generation some seconds
+    // after a burst (the memory reducer), and a baseline taken before that while the loaded
+    // snapshot is taken after it would credit the shrink to the connections.
+    await sleep(options.idleWaitMs);
     const baseline = await server.request({ cmd: 'memory' });
 
     const cpuBefore = (await server.request({ cmd: 'stats' })).cpu;
