@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CloseCode } from '../frames/close-codes.js';
 import { AlreadyClosedError } from '../frames/errors.js';
-import type { PreparedMessage, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
+import type { PreparedMessage, SendOptions, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
 import type { HubMember } from '../hub/hub-member.js';
 import type { WsHub } from '../hub/index.js';
 import type { WsCloseReason } from './close-reason.js';
@@ -95,14 +95,17 @@ export class WsConnection<S = unknown> implements HubMember {
     return this.core.socket;
   }
 
-  /** Sends a message as it is: a string as text, bytes as binary. Throws when not open. */
-  send(raw: string | Uint8Array): SendResult {
-    return this.openSocket('send').send(raw);
+  /**
+   * Sends a message as it is: a string as text, bytes as binary. Throws when not open. At a
+   * full send queue a `volatile` message is dropped (counted); any other closes the connection 1013.
+   */
+  send(raw: string | Uint8Array, options?: SendOptions): SendResult {
+    return this.openSocket('send').send(raw, options);
   }
 
-  /** Sends `data` under `event`, encoded by the gateway's codec. Throws when not open. */
-  emit(event: string, data?: unknown): SendResult {
-    return this.openSocket('emit').send(this.core.codec.encode(event, data));
+  /** Sends `data` under `event`, encoded by the gateway's codec. Throws when not open. `volatile` as for `send()`. */
+  emit(event: string, data?: unknown, options?: SendOptions): SendResult {
+    return this.openSocket('emit').send(this.core.codec.encode(event, data), options);
   }
 
   /** Closes from outside the handlers (cause `kick`); handlers return `close(code, reason)` instead. */
@@ -129,10 +132,10 @@ export class WsConnection<S = unknown> implements HubMember {
   }
 
   /** The hub (HubMember) writes broadcasts encoded once through this. */
-  sendPrepared(message: PreparedMessage): SendResult {
+  sendPrepared(message: PreparedMessage, options?: SendOptions): SendResult {
     const socket = this.core.socket;
     if (socket === null) throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', 'The connection is not open yet');
-    return socket.sendPrepared(message);
+    return socket.sendPrepared(message, options);
   }
 
   private openSocket(operation: string): WebSocketConnection {
