@@ -50,7 +50,7 @@ Options:
   --max-message-size <bytes>  default ${ECHO_MAX_MESSAGE_SIZE} (64 MiB, suits conformance testing)
   --max-frame-size <bytes>    default: max-message-size
   --max-send-queue <bytes>    default ${Limits.maxSendQueue.default}
-  --send-queue-policy <p>     error | drop | close (default error)
+  --send-queue-policy <p>     close | drop | error (default close: 1013 once maxSendQueue is crossed)
   --send-low-water-mark <bytes>  default ${Limits.sendLowWaterMark.default}
   --max-pending-pongs <n>     default ${Limits.maxPendingPongs.default}
   --max-receive-queue <n>     default ${Limits.maxReceiveQueue.default}

@@ -1,7 +1,12 @@
 import { InvalidOptionError } from './errors.js';
 import { Limits } from './limits.js';
 
-/** What happens to a `send()` made while the send queue is at or over `maxSendQueue`. */
+/**
+ * What happens to a non-volatile `send()` made while the send queue is at or over
+ * `maxSendQueue`: `close` — the connection closes 1013 (Try Again Later) and the send returns
+ * `dropped`; `drop` — the message is dropped (`dropped`, counted); `error` — `send()` throws
+ * `SendQueueFullError` and the connection stays open. A volatile send is dropped under every policy.
+ */
 export type SendQueuePolicy = 'error' | 'drop' | 'close';
 
 /** Which end of the connection this engine plays. Clients mask, servers do not. */
@@ -18,7 +23,7 @@ export interface ConnectionOptions {
    * below it is admitted whole, so the queue may overshoot by that one message. @defaultValue 16 MiB
    */
   maxSendQueue?: number;
-  /** @defaultValue 'error' */
+  /** What a send at or over `maxSendQueue` gets (see `SendQueuePolicy`). @defaultValue 'close' */
   sendQueuePolicy?: SendQueuePolicy;
   /** `drain()` resolves when the send queue is below this many bytes. @defaultValue 64 KiB */
   sendLowWaterMark?: number;
@@ -81,7 +86,7 @@ export function resolveConnectionOptions(options: ConnectionOptions = {}): Resol
     maxMessageSize,
     maxFrameSize: options.maxFrameSize ?? maxMessageSize,
     maxSendQueue: options.maxSendQueue ?? Limits.maxSendQueue.default,
-    sendQueuePolicy: options.sendQueuePolicy ?? 'error',
+    sendQueuePolicy: options.sendQueuePolicy ?? 'close',
     sendLowWaterMark: options.sendLowWaterMark ?? Limits.sendLowWaterMark.default,
     maxPendingPongs: options.maxPendingPongs ?? Limits.maxPendingPongs.default,
     maxReceiveQueue: options.maxReceiveQueue ?? Limits.maxReceiveQueue.default,

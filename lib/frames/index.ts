@@ -18,6 +18,7 @@ export {
   type WsgErrorCode,
 } from './errors.js';
 export { Limits } from './limits.js';
+export type { SendQueueTotals } from './send-queue-counters.js';
 export {
   resolveConnectionOptions,
   type ConnectionOptions,
@@ -31,6 +32,7 @@ export {
   WebSocketConnection,
   type ConnectionState,
   type SendResult,
+  type SendOptions,
   type CloseInfo,
   type ReceivedMessage,
   type ConnectionInit,

@@ -9,7 +9,7 @@ export const Limits = {
   maxMessageSize: { default: 1024 * 1024, unit: 'bytes', closeCode: CloseCode.MessageTooBig },
   /** bytes: largest single frame payload (declared length). Defaults to maxMessageSize. */
   maxFrameSize: { default: 1024 * 1024, unit: 'bytes', closeCode: CloseCode.MessageTooBig },
-  /** bytes: outbound bytes queued (ours + socket's) before the sendQueuePolicy applies. */
+  /** bytes: outbound bytes queued (ours + socket's) before the sendQueuePolicy applies (default 'close': 1013). */
   maxSendQueue: { default: 16 * 1024 * 1024, unit: 'bytes', closeCode: CloseCode.TryAgainLater },
   /** bytes: drain() resolves once the send queue is below this. */
   sendLowWaterMark: { default: 64 * 1024, unit: 'bytes', closeCode: null },

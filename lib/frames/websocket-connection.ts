@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { CloseCode, MAX_CLOSE_REASON_BYTES, isValidWireCloseCode } from './close-codes.js';
 import { CloseHandshake, type CloseInfo } from './connection/close-handshake.js';
-import { FrameWriter, type SendResult } from './connection/frame-writer.js';
+import { FrameWriter, type SendOptions, type SendResult } from './connection/frame-writer.js';
 import { Heartbeat } from './connection/heartbeat.js';
 import { InboundQueue, type ReceivedMessage } from './connection/inbound-queue.js';
 import { resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
@@ -20,9 +20,10 @@ import { FrameParser } from './frame-parser.js';
 import { Opcode } from './opcodes.js';
 import type { DeflateCodec } from './deflate-codec.js';
 import type { PreparedMessage } from './prepared-message.js';
+import type { SendQueueObserver } from './send-queue-counters.js';
 
 export { PreparedMessage, encodeOnce } from './prepared-message.js';
-export type { SendResult } from './connection/frame-writer.js';
+export type { SendOptions, SendResult } from './connection/frame-writer.js';
 export type { CloseInfo } from './connection/close-handshake.js';
 export type { ReceivedMessage } from './connection/inbound-queue.js';
 
@@ -112,6 +113,7 @@ export class WebSocketConnection extends EventEmitter {
   private closedPromise: Promise<CloseInfo> | null = null;
   private resolveClosed: ((info: CloseInfo) => void) | null = null;
   private owner: ConnectionOwner | null = null;
+  private sendQueueObserver: SendQueueObserver | null = null;
   private watchingDrain = false;
 
   /**
@@ -205,6 +207,19 @@ export class WebSocketConnection extends EventEmitter {
     this.owner = owner;
   }
 
+  /** @internal Who counts this connection's drops and policy closes (a server's or a gateway's counters). */
+  observeSendQueue(observer: SendQueueObserver): void {
+    this.sendQueueObserver = observer;
+  }
+
+  /** @internal The writer's host: a send was refused at maxSendQueue. */
+  sendRefused(outcome: 'dropped' | 'closed'): void {
+    const observer = this.sendQueueObserver;
+    if (observer === null) return;
+    if (outcome === 'dropped') observer.messageDropped();
+    else observer.connectionClosed();
+  }
+
   /** Resolves once, when the transport is gone, with how the connection ended. */
   get closed(): Promise<CloseInfo> {
     if (this.closedPromise === null) {
@@ -220,17 +235,22 @@ export class WebSocketConnection extends EventEmitter {
 
   // ---- sending -------------------------------------------------------------------------
 
-  /** Sends a message: a string as text, bytes as binary (or as `options.binary` says). */
-  send(data: string | Uint8Array, options?: { binary?: boolean }): SendResult {
+  /**
+   * Sends a message: a string as text, bytes as binary (or as `options.binary` says). Below
+   * `maxSendQueue` it is admitted whole; at it, a `volatile` message is dropped (counted) and
+   * any other follows `sendQueuePolicy` (default: close 1013).
+   */
+  send(data: string | Uint8Array, options?: SendOptions & { binary?: boolean }): SendResult {
     this.assertOpen('send');
+    const volatile = options?.volatile === true;
     if (typeof data === 'string') {
-      if (options?.binary === true) return this.writer.sendMessage(Opcode.Binary, Buffer.from(data, 'utf8'));
-      return this.writer.sendString(data);
+      if (options?.binary === true) return this.writer.sendMessage(Opcode.Binary, Buffer.from(data, 'utf8'), volatile);
+      return this.writer.sendString(data, volatile);
     }
     if (!(data instanceof Uint8Array)) {
       throw new InvalidArgumentError('WSG_ERR_INVALID_ARGUMENT', 'send() takes a string or a Uint8Array');
     }
-    return this.writer.sendMessage(options?.binary === false ? Opcode.Text : Opcode.Binary, asBuffer(data));
+    return this.writer.sendMessage(options?.binary === false ? Opcode.Text : Opcode.Binary, asBuffer(data), volatile);
   }
 
   sendText(text: string): SendResult {
@@ -244,9 +264,9 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   /** Sends a message encoded once by `encodeOnce()`; servers write the shared bytes as they are. */
-  sendPrepared(message: PreparedMessage): SendResult {
+  sendPrepared(message: PreparedMessage, options?: SendOptions): SendResult {
     this.assertOpen('send');
-    return this.writer.sendPrepared(message);
+    return this.writer.sendPrepared(message, options?.volatile === true);
   }
 
   /** Sends a ping; control frames jump queued data. */

@@ -9,6 +9,7 @@ import { resolveDeflateConfig, type PerMessageDeflateOption } from './deflate-ne
 import { InvalidOptionError } from './errors.js';
 import { SERVICE_UNAVAILABLE, type HandshakeAccept } from './handshake-decision.js';
 import { rejectUpgrade } from './handshake.js';
+import { SendQueueCounters, type SendQueueTotals } from './send-queue-counters.js';
 import { UpgradeRoad } from './upgrade-road.js';
 import { UpgradeOnlyServer } from './upgrade-only-server.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
@@ -41,6 +42,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
   /** Resolved once here; every upgrade opens with these (the deflate config is negotiated per offer). */
   private readonly settings: EngineSettings;
   private readonly _clients = new Set<WebSocketConnection>();
+  private readonly sendQueue: SendQueueCounters;
   private closing = false;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     this.handleUpgrade(req, socket, head, (conn) => this.emit('connection', conn, req)).catch(this.onUpgradeError);
@@ -58,6 +60,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
     const { port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, ...connectionOptions } = options;
     // Validate once, up front; each connection re-applies the same options.
     this.settings = Object.freeze({ options: resolveConnectionOptions(connectionOptions), deflate: resolveDeflateConfig(options.perMessageDeflate) });
+    this.sendQueue = new SendQueueCounters('WsServer', this.settings.options.maxSendQueue, (line) => this.warn(line));
     if (options.server !== undefined) {
       this.httpServer = options.server;
       this.ownsServer = false;
@@ -71,6 +74,20 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
   /** Connections currently open or closing. */
   get clients(): ReadonlySet<WebSocketConnection> {
     return this._clients;
+  }
+
+  /**
+   * Our 'warning' event when someone listens, else Node's warning channel (stderr by default,
+   * `process.on('warning')` to route it): never silent.
+   */
+  private warn(line: string): void {
+    if (this.listenerCount('warning') > 0) this.emit('warning', line);
+    else process.emitWarning(line, { type: 'WsgateWarning', code: 'WSG_ERR_SEND_QUEUE_FULL' });
+  }
+
+  /** Messages dropped and connections closed 1013 at maxSendQueue, over this server's life. */
+  get sendQueueTotals(): SendQueueTotals {
+    return this.sendQueue.totals();
   }
 
   /** Starts listening (only for a server that owns its HTTP server). */
@@ -120,6 +137,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
       opened: (conn) => {
         this._clients.add(conn);
         conn.setOwner(this);
+        conn.observeSendQueue(this.sendQueue);
         callback(conn);
       },
     }).then(() => {
@@ -148,5 +166,6 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
       : Promise.resolve();
     await Promise.all(closing);
     await serverClosed;
+    this.sendQueue.flush();
   }
 }

@@ -12,6 +12,7 @@ import { commandKind, isCommand, type AcceptCommand, type DenyCommand } from './
 import { ConnectionRunner, type RunnerContext } from './connection-runner.js';
 import { GatewayError } from './errors.js';
 import type { GatewayPlan } from './gateway-plan.js';
+import type { WsGatewayRegistry } from './gateway-registry.js';
 import { normalizeOrigin } from './gateway-options.js';
 import type { WsPathParams } from './path-matcher.js';
 import { snapshotUpgradeRequest, upgradeRequestSource } from './upgrade-request.js';
@@ -37,6 +38,8 @@ export interface AcceptContext extends RunnerContext {
   /** True once the application is shutting down: new upgrades get 503. */
   readonly closing: boolean;
   started(runner: ConnectionRunner): void;
+  /** Counts each gateway's drops and 1013 closes at a full send queue (the registry's). */
+  readonly registry: WsGatewayRegistry;
 }
 
 /**
@@ -80,6 +83,7 @@ export class AcceptPhase {
 
   private open(plan: GatewayPlan, runner: ConnectionRunner, state: unknown, engine: WebSocketConnection): void {
     runner.conn.data = state;
+    engine.observeSendQueue(this.context.registry.sendQueueCounters(plan));
     try {
       runner.open(engine);
     } catch (error) {

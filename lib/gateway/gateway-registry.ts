@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { Injectable, type Type } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import { SendQueueCounters, type SendQueueTotals } from '../frames/send-queue-counters.js';
 import type { HandlerKind } from './decorators/handler.decorators.js';
 import type { EnhancerSummary, GatewayPlan } from './gateway-plan.js';
 
@@ -20,16 +21,22 @@ export interface WsRouteInfo {
   readonly direct: boolean;
 }
 
+const NO_SEND_QUEUE_EVENTS: SendQueueTotals = Object.freeze({ dropped: 0, closed: 0 });
+
 /**
  * The compiled gateways of the application, for inspection: plans, a route table, the
- * address of gateways that listen on their own port, and open connection counts.
+ * address of gateways that listen on their own port, open connection counts, and what each
+ * gateway's full send queues cost (messages dropped, connections closed 1013), also logged
+ * at `warn` at most once a second per gateway.
  */
 @Injectable()
-export class WsGatewayRegistry {
+export class WsGatewayRegistry implements OnApplicationShutdown {
   private _plans: readonly GatewayPlan[] = Object.freeze([]);
   private readonly addresses = new Map<GatewayPlan, AddressInfo>();
   private _http2Address: AddressInfo | null = null;
   private readonly counts = new Map<GatewayPlan, number>();
+  private readonly sendQueues = new Map<GatewayPlan, SendQueueCounters>();
+  private readonly logger = new Logger('WsGate');
 
   /** Every compiled gateway; empty until the application has bootstrapped. */
   get plans(): readonly GatewayPlan[] {
@@ -79,6 +86,39 @@ export class WsGatewayRegistry {
     }
     const plan = this.plan(gateway);
     return plan === undefined ? 0 : (this.counts.get(plan) ?? 0);
+  }
+
+  /**
+   * Messages dropped (volatile) and connections closed 1013 (`sendQueuePolicy` 'close', the
+   * default) because a send found the send queue at `maxSendQueue`: all gateways, or one.
+   */
+  sendQueueTotals(gateway?: Type<unknown> | string): SendQueueTotals {
+    if (gateway === undefined) {
+      let dropped = 0;
+      let closed = 0;
+      for (const c of this.sendQueues.values()) {
+        dropped += c.dropped;
+        closed += c.closed;
+      }
+      return Object.freeze({ dropped, closed });
+    }
+    const plan = this.plan(gateway);
+    return (plan === undefined ? undefined : this.sendQueues.get(plan)?.totals()) ?? NO_SEND_QUEUE_EVENTS;
+  }
+
+  /** @internal The counters every connection of this gateway reports its drops and policy closes to. */
+  sendQueueCounters(plan: GatewayPlan): SendQueueCounters {
+    let counters = this.sendQueues.get(plan);
+    if (counters === undefined) {
+      counters = new SendQueueCounters(plan.name, plan.options.connection.maxSendQueue, (line) => this.logger.warn(line));
+      this.sendQueues.set(plan, counters);
+    }
+    return counters;
+  }
+
+  /** Reports drops still waiting for their rate-limited line. */
+  onApplicationShutdown(): void {
+    for (const counters of this.sendQueues.values()) counters.flush();
   }
 
   /** The route table as text, one handler per line. */

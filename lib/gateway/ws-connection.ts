@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CloseCode } from '../frames/close-codes.js';
 import { AlreadyClosedError } from '../frames/errors.js';
-import type { PreparedMessage, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
+import type { PreparedMessage, SendOptions, SendResult, WebSocketConnection } from '../frames/websocket-connection.js';
 import type { HubMember } from '../hub/hub-member.js';
 import type { WsHub } from '../hub/index.js';
 import type { WsCloseCause, WsCloseReason } from './close-reason.js';
@@ -104,14 +104,17 @@ export class WsConnection<S = unknown> implements HubMember {
     return this.core.connection;
   }
 
-  /** Sends a message as it is: a string as text, bytes as binary. Throws when not open. */
-  send(raw: string | Uint8Array): SendResult {
-    return this.openConnection('send').send(raw);
+  /**
+   * Sends a message as it is: a string as text, bytes as binary. Throws when not open. At a
+   * full send queue a `volatile` message is dropped (counted); any other closes the connection 1013.
+   */
+  send(raw: string | Uint8Array, options?: SendOptions): SendResult {
+    return this.openConnection('send').send(raw, options);
   }
 
-  /** Sends `data` under `event`, encoded by the gateway's codec. Throws when not open. */
-  emit(event: string, data?: unknown): SendResult {
-    return this.openConnection('emit').send(this.core.codec.encode(event, data));
+  /** Sends `data` under `event`, encoded by the gateway's codec. Throws when not open. `volatile` as for `send()`. */
+  emit(event: string, data?: unknown, options?: SendOptions): SendResult {
+    return this.openConnection('emit').send(this.core.codec.encode(event, data), options);
   }
 
   /**
@@ -142,10 +145,10 @@ export class WsConnection<S = unknown> implements HubMember {
   }
 
   /** The hub (HubMember) writes broadcasts encoded once through this. */
-  sendPrepared(message: PreparedMessage): SendResult {
+  sendPrepared(message: PreparedMessage, options?: SendOptions): SendResult {
     const connection = this.core.connection;
     if (connection === null) throw new AlreadyClosedError('WSG_ERR_ALREADY_CLOSED', 'The connection is not open yet');
-    return connection.sendPrepared(message);
+    return connection.sendPrepared(message, options);
   }
 
   private openConnection(operation: string): WebSocketConnection {

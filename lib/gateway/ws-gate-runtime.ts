@@ -51,7 +51,7 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
     readonly moduleRef: ModuleRef,
     private readonly adapterHost: HttpAdapterHost,
     readonly hub: WsHub,
-    private readonly registry: WsGatewayRegistry,
+    readonly registry: WsGatewayRegistry,
     @Inject(WSGATE_MODULE_OPTIONS) private readonly options: ResolvedWsGateModuleOptions,
     /** Runs gateways' `push()` commands (see `WsGatePush.runCommand`). */
     readonly push: WsGatePush,

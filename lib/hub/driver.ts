@@ -9,6 +9,8 @@ export type HubMessage =
       /** Connection ids or aliases that must not receive it. */
       readonly except: readonly string[];
       readonly payload: string | Uint8Array;
+      /** Sent with `hub.to(...).volatile`: dropped, not closed 1013, at a full send queue. */
+      readonly volatile?: boolean;
     }
   | { readonly kind: 'info'; readonly target: string; readonly type: string; readonly data: unknown }
   | { readonly kind: 'disconnect'; readonly target: string; readonly code: number; readonly reason: string };

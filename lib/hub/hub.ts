@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CloseCode } from '../frames/close-codes.js';
 import { AlreadyClosedError, WsgError } from '../frames/errors.js';
 import { encodeOnce } from '../frames/websocket-connection.js';
-import type { PreparedMessage } from '../frames/websocket-connection.js';
+import type { PreparedMessage, SendOptions } from '../frames/websocket-connection.js';
 import type { HubDriver, HubMessage, HubNode } from './driver.js';
 import { HubError } from './errors.js';
 import { checkAlias, checkClose, checkEvent, checkMember, checkTarget, checkTopic } from './hub-arguments.js';
@@ -17,6 +17,7 @@ import { TopicRegistry } from './topic-registry.js';
 import type { MemberEntry } from './topic-registry.js';
 
 const SHUTDOWN_REASON = 'server shutting down';
+const VOLATILE: SendOptions = Object.freeze({ volatile: true });
 
 /**
  * Topics, aliases and info delivery for the connections of one node, and through its driver
@@ -24,8 +25,12 @@ const SHUTDOWN_REASON = 'server shutting down';
  * returned `PublishResult`; the driver carries the same already-encoded payload to the other
  * nodes, which deliver and count on their own.
  *
+ * A member whose send queue is full is closed 1013 by its connection (the engine's default
+ * `sendQueuePolicy`), so the others are served and the slow one is told; only a publish
+ * through `.volatile` is dropped for it instead. Either way it counts in `dropped`.
+ *
  * Errors: a member whose `sendPrepared` / `deliverInfo` / `close` throws a `WsgError` (queue
- * full, already closed) is counted as dropped and the loop goes on. Anything else is a bug in
+ * full under the `error` policy, already closed) is counted as dropped and the loop goes on. Anything else is a bug in
  * the member: it is thrown once every other member has been served.
  */
 export class WsHub implements HubNode {
@@ -45,13 +50,13 @@ export class WsHub implements HubNode {
       topicRemoved: (topic) => driver.topicRemoved?.(this, topic),
     });
     this.#publisher = {
-      publishEvent: (topics, except, event, data) => {
+      publishEvent: (topics, except, volatile, event, data) => {
         this.#assertOpen('publish');
-        return this.#publish(topics, except, this.#encode(event, data));
+        return this.#publish(topics, except, volatile, this.#encode(event, data));
       },
-      publishRaw: (topics, except, payload) => {
+      publishRaw: (topics, except, volatile, payload) => {
         this.#assertOpen('publish');
-        return this.#publish(topics, except, payload);
+        return this.#publish(topics, except, volatile, payload);
       },
     };
     driver.attach(this);
@@ -194,7 +199,7 @@ export class WsHub implements HubNode {
     const errors: unknown[] = [];
     switch (message.kind) {
       case 'publish':
-        this.#deliverPublish(message.topics, message.except, message.payload, errors);
+        this.#deliverPublish(message.topics, message.except, message.volatile === true, message.payload, errors);
         break;
       case 'info':
         this.#deliverInfo(this.#registry.resolve(message.target), message.type, message.data, errors);
@@ -226,11 +231,11 @@ export class WsHub implements HubNode {
     return payload;
   }
 
-  #publish(topics: readonly string[], except: readonly string[], payload: string | Uint8Array): PublishResult {
+  #publish(topics: readonly string[], except: readonly string[], volatile: boolean, payload: string | Uint8Array): PublishResult {
     if (topics.length === 0) return emptyPublishResult();
     const errors: unknown[] = [];
-    const result = this.#deliverPublish(topics, except, payload, errors);
-    this.#forward({ kind: 'publish', topics, except, payload }, errors);
+    const result = this.#deliverPublish(topics, except, volatile, payload, errors);
+    this.#forward(volatile ? { kind: 'publish', topics, except, payload, volatile } : { kind: 'publish', topics, except, payload }, errors);
     throwCollected(errors);
     return result;
   }
@@ -238,10 +243,12 @@ export class WsHub implements HubNode {
   #deliverPublish(
     topics: readonly string[],
     except: readonly string[],
+    volatile: boolean,
     payload: string | Uint8Array,
     errors: unknown[],
   ): PublishResult {
     const result = emptyPublishResult();
+    const options = volatile ? VOLATILE : undefined;
     // Encoded on the first recipient, so a publish to an empty topic costs no frame.
     let prepared: PreparedMessage | null = null;
     if (topics.length === 1) {
@@ -250,7 +257,7 @@ export class WsHub implements HubNode {
       for (const entry of entries) {
         if (except.length > 0 && isExcepted(entry, except)) continue;
         prepared ??= encodeOnce(payload);
-        sendTo(entry.member, prepared, result, errors);
+        sendTo(entry.member, prepared, options, result, errors);
       }
       return result;
     }
@@ -263,7 +270,7 @@ export class WsHub implements HubNode {
         seen.add(entry);
         if (except.length > 0 && isExcepted(entry, except)) continue;
         prepared ??= encodeOnce(payload);
-        sendTo(entry.member, prepared, result, errors);
+        sendTo(entry.member, prepared, options, result, errors);
       }
     }
     return result;
@@ -318,9 +325,9 @@ function isExcepted(entry: MemberEntry, except: readonly string[]): boolean {
   return false;
 }
 
-function sendTo(member: HubMember, prepared: PreparedMessage, result: PublishResult, errors: unknown[]): void {
+function sendTo(member: HubMember, prepared: PreparedMessage, options: SendOptions | undefined, result: PublishResult, errors: unknown[]): void {
   try {
-    switch (member.sendPrepared(prepared)) {
+    switch (member.sendPrepared(prepared, options)) {
       case 'ok':
         result.delivered++;
         return;

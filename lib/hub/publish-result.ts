@@ -1,7 +1,8 @@
 /**
  * What one broadcast did on this node, member by member: written at once, queued behind
- * back-pressure, or dropped (send queue full, connection closing). Members on other nodes
- * are counted by their own node.
+ * back-pressure, or dropped (not sent: a volatile message at a full send queue, a member
+ * closed 1013 by that send or already closing). Members on other nodes are counted by their
+ * own node.
  */
 export interface PublishResult {
   delivered: number;

@@ -48,7 +48,8 @@ export const CHAT_PAGE = `<!doctype html>
       default: log('! ' + event + ': ' + JSON.stringify(data), 'error');
     }
   };
-  ws.onclose = (e) => ($('status').textContent = 'closed (' + e.code + ')');
+  // 1013: the server cut this tab because it fell 1 MiB behind the room; a reload rejoins.
+  ws.onclose = (e) => ($('status').textContent = 'closed (' + e.code + ')' + (e.code === 1013 ? ': fell behind, reload to rejoin' : ''));
   let lastTyping = 0;
   $('text').addEventListener('input', () => {
     if (Date.now() - lastTyping < 1000 || ws.readyState !== WebSocket.OPEN) return;

@@ -29,8 +29,13 @@ const ROOM_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 /**
  * Chat rooms at `/chat/:room?token=…`. One instance per connection (it depends on the
  * connection-scoped ChatSession); rooms are hub topics; typing goes to the room as an info.
+ *
+ * A member that stops reading is not allowed to hold the room back or lose lines unseen: once
+ * 1 MiB waits for it (`maxSendQueue`), its connection is closed 1013 (Try Again Later, the
+ * default `sendQueuePolicy`), the room is told it left with cause `overflow`, and everyone
+ * else gets every line. Only typing indicators are sent volatile: a slow reader loses those.
  */
-@WsGateway({ path: '/chat/:room', scope: 'connection', maxMessageSize: 16 * 1024, idleTimeout: 120_000 })
+@WsGateway({ path: '/chat/:room', scope: 'connection', maxMessageSize: 16 * 1024, maxSendQueue: 1024 * 1024, idleTimeout: 120_000 })
 export class ChatGateway {
   constructor(
     private readonly hub: WsHub,
@@ -67,11 +72,15 @@ export class ChatGateway {
     this.hub.send(this.session.typingAlias, 'typing', { user: this.session.user });
   }
 
-  /** Every member of the room gets the info; each tells its own client, except the typist's. */
+  /**
+   * Every member of the room gets the info; each tells its own client, except the typist's.
+   * Volatile: the next indicator supersedes this one, so a client that reads slowly loses it
+   * (counted) rather than being closed for it.
+   */
   @OnInfo('typing')
   onTyping(@Info() info: { data: { user: string } }) {
-    if (info.data.user === this.session.user) return undefined;
-    return emit('typing', { user: info.data.user });
+    if (info.data.user === this.session.user || !this.conn.isOpen) return;
+    this.conn.emit('typing', { user: info.data.user }, { volatile: true });
   }
 
   @OnClose()

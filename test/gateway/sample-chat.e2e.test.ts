@@ -2,7 +2,9 @@ import { describe, it, expect, afterAll, beforeAll } from '@jest/globals';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
+import { WsGatewayRegistry } from '../../lib/gateway/gateway-registry.js';
 import { ChatAppModule } from '../../sample/02-chat/app.module.js';
+import { ChatGateway } from '../../sample/02-chat/chat.gateway.js';
 import { startSample } from '../../sample/shared/bootstrap.js';
 import { PLATFORMS } from './support/nest-app.js';
 import { WsTestClient } from './support/ws-client.js';
@@ -89,6 +91,49 @@ describe.each(PLATFORMS)('sample 02-chat on %s', (platform) => {
     await bob.close();
     await alice.close();
   });
+
+  it('closes a member that stops reading with 1013 once 1 MiB waits for it; everyone else gets every line, and the registry counts the close', async () => {
+    const registry = app.get(WsGatewayRegistry);
+    const before = registry.sendQueueTotals(ChatGateway);
+    const alice = await join('slow', 'alice-token');
+    const bob = await join('slow', 'bob-token');
+    await alice.nextJson(); // bob joined
+    const carol = await join('slow', 'carol-token');
+    await alice.nextJson(); // carol joined
+    expect((await bob.nextJson()).event).toBe('joined');
+    bob.socket.pause();
+    const text = 'x'.repeat(500);
+    let sent = 0;
+    let aliceSaw = 0;
+    // Alice talks in batches and reads her own lines back, until bob's queue crosses 1 MiB.
+    while (registry.sendQueueTotals(ChatGateway).closed === before.closed && sent < 200_000) {
+      for (let i = 0; i < 200; i++) alice.emit('say', { text });
+      sent += 200;
+      while (aliceSaw < sent) expect(await alice.nextJson()).toMatchObject({ event: 'said', data: { n: ++aliceSaw } });
+    }
+    expect(registry.sendQueueTotals(ChatGateway)).toEqual({ dropped: before.dropped, closed: before.closed + 1 });
+    for (let i = 0; i < 200; i++) alice.emit('say', { text });
+    sent += 200;
+    // Bob reads again: every line that was admitted for him arrives, in order, then the 1013.
+    bob.socket.resume();
+    expect((await bob.closed).code).toBe(1013);
+    expect(bob.pending).toBeGreaterThan(0);
+    const bobLines = await bob.takeJson(bob.pending);
+    bobLines.forEach((m, i) => expect(m).toMatchObject({ event: 'said', data: { n: i + 1 } }));
+    // The room hears that bob left for overflow; alice and carol have every line, none lost.
+    while (aliceSaw < sent) expect(await alice.nextJson()).toMatchObject({ event: 'said', data: { n: ++aliceSaw } });
+    expect(await alice.nextJson()).toEqual({ event: 'left', data: { user: 'bob', cause: 'overflow' } });
+    let carolSaw = 0;
+    let carolLeft = 0;
+    while (carolSaw < sent || carolLeft === 0) {
+      const m = await carol.nextJson();
+      if (m.event === 'left') carolLeft++;
+      else expect(m).toMatchObject({ event: 'said', data: { user: 'alice', n: ++carolSaw } });
+    }
+    expect(carolSaw).toBe(sent);
+    await alice.close();
+    await carol.close();
+  }, 60_000);
 
   it('validates messages: an empty text gets an exception event', async () => {
     const alice = await join('r3', 'alice-token');

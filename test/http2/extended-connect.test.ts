@@ -524,7 +524,7 @@ describe('RFC 8441 §5 stream reset closes the WebSocket with 1006', () => {
 describe('limit maxSendQueue over HTTP/2 flow control', () => {
   it('counts bytes held back by the peer\'s flow-control window: send() fails WSG_ERR_SEND_QUEUE_FULL once bufferedAmount reaches maxSendQueue', async () => {
     const maxSendQueue = 1024 * 1024;
-    const site = await startH2TestServer({ echo: false, intake: { maxSendQueue } });
+    const site = await startH2TestServer({ echo: false, intake: { maxSendQueue, sendQueuePolicy: 'error' } });
     const client = await dial(`${site.origin}/`);
     try {
       const { conn } = await site.connections.next();

@@ -147,3 +147,29 @@ describe('MemoryDriver as a cluster bus', () => {
     expect(fine.received).toHaveLength(1);
   });
 });
+
+describe('volatile broadcasts: hub.to(t).volatile', () => {
+  it('marks the send volatile for every member on every node, keeps except(), and leaves the plain target as it was', async () => {
+    const { hubA, hubB } = cluster();
+    const a1 = joined(hubA, 'a1', 'room');
+    const a2 = joined(hubA, 'a2', 'room');
+    const b1 = joined(hubB, 'b1', 'room');
+    const target = hubA.to('room');
+    expect(target.volatile.except('a2').emit('typing', 'x')).toEqual({ delivered: 1, queued: 0, dropped: 0 });
+    expect(target.emit('said', 'y')).toEqual({ delivered: 2, queued: 0, dropped: 0 });
+    expect(a1.volatile).toEqual([true, false]);
+    expect(a2.volatile).toEqual([false]);
+    expect(b1.volatile).toEqual([true, false]);
+    await hubA.close();
+    await hubB.close();
+  });
+
+  it("counts a member that answers 'dropped' to a volatile send in dropped", async () => {
+    const hub = new WsHub();
+    const slow = joined(hub, 'slow', 'room');
+    joined(hub, 'fast', 'room');
+    slow.answer = 'dropped';
+    expect(hub.to('room').volatile.send('typing')).toEqual({ delivered: 1, queued: 0, dropped: 1 });
+    await hub.close();
+  });
+});

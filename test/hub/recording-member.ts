@@ -1,5 +1,5 @@
 import type { HubMember } from '../../lib/hub/index.js';
-import type { PreparedMessage, SendResult } from '../../lib/frames/websocket-connection.js';
+import type { PreparedMessage, SendOptions, SendResult } from '../../lib/frames/websocket-connection.js';
 
 /**
  * A real in-memory HubMember: the hub's unit boundary is this interface, so the tests drive
@@ -7,6 +7,8 @@ import type { PreparedMessage, SendResult } from '../../lib/frames/websocket-con
  */
 export class RecordingMember implements HubMember {
   readonly sent: PreparedMessage[] = [];
+  /** Whether each message in `sent` came marked volatile. */
+  readonly volatile: boolean[] = [];
   readonly infos: Array<{ type: string; data: unknown }> = [];
   readonly closes: Array<{ code: number; reason: string }> = [];
   /** What sendPrepared answers next: a result, or an error it throws. */
@@ -17,9 +19,10 @@ export class RecordingMember implements HubMember {
 
   constructor(readonly id: string) {}
 
-  sendPrepared(msg: PreparedMessage): SendResult {
+  sendPrepared(msg: PreparedMessage, options?: SendOptions): SendResult {
     if (this.answer instanceof Error) throw this.answer;
     this.sent.push(msg);
+    this.volatile.push(options?.volatile === true);
     return this.answer;
   }
 

@@ -135,6 +135,8 @@ describe('CLI wsgate echo (dist/bin/wsgate.js) with a ws 8 client', () => {
     expect(stdout).toMatch(/^Usage: wsgate echo \[options\]/);
     expect(stdout).toMatch(/--deflate/);
     expect(stdout).toMatch(/--max-message-size/);
+    // A reader that falls maxSendQueue behind is closed 1013, never silently starved.
+    expect(stdout).toMatch(/--send-queue-policy <p>\s+close \| drop \| error \(default close: 1013/);
   });
 
   it('--help lists the commands and exits 0', async () => {

@@ -12,14 +12,27 @@ import type { PreparedMessage } from '../prepared-message.js';
 /**
  * What `send()` did: `ok` — queued and the send queue is below `sendLowWaterMark`;
  * `queued` — accepted, but back-pressure is building (await `drain()`);
- * `dropped` — not sent, because the queue is full under the `drop` or `close` policy.
+ * `dropped` — not sent, because the queue was at `maxSendQueue`: the message was volatile, or
+ * the policy is `drop`, or it is `close` and the connection is now closing 1013.
  */
 export type SendResult = 'ok' | 'queued' | 'dropped';
+
+/** How one send is made. */
+export interface SendOptions {
+  /**
+   * The message may be lost: at `maxSendQueue` it is dropped (and counted) instead of
+   * following `sendQueuePolicy`. For what the next message supersedes (typing, positions).
+   * @defaultValue false
+   */
+  volatile?: boolean;
+}
 
 /** What the writer needs from the connection it writes for. */
 export interface FrameWriterHost {
   /** Fails the connection: the 'close' policy, or a compression that failed. */
   failWith(error: WsgError): void;
+  /** A send was refused at maxSendQueue: the message dropped, or the connection closed 1013 (the policy). */
+  sendRefused(outcome: 'dropped' | 'closed'): void;
   /** A close frame was queued, in order behind the data sent before it. */
   onCloseFrameQueued(): void;
   /** The transport is gone: a compression that finishes now has nowhere to go. */
@@ -79,11 +92,11 @@ export class FrameWriter {
     return this.outBytes + this.deferredBytes + this.socket.writableLength;
   }
 
-  sendString(text: string): SendResult {
+  sendString(text: string, volatile = false): SendResult {
     // Short strings are encoded straight into the frame buffer: no intermediate Buffer.
     if (text.length <= COPY_PAYLOAD_BYTES / 3 && this.deferred === null && (this.deflate === null || text.length * 3 < this.deflate.threshold)) {
       const length = Buffer.byteLength(text, 'utf8');
-      const verdict = this.admit(headerSize(length, this.masked) + length);
+      const verdict = this.admit(headerSize(length, this.masked) + length, volatile);
       if (verdict !== null) return verdict;
       const maskKey = this.masked ? nextMaskKey() : null;
       const frame = Buffer.allocUnsafe(headerSize(length, this.masked) + length);
@@ -95,11 +108,11 @@ export class FrameWriter {
       this.scheduleFlush();
       return this.verdictAfterQueue();
     }
-    return this.sendMessage(Opcode.Text, Buffer.from(text, 'utf8'));
+    return this.sendMessage(Opcode.Text, Buffer.from(text, 'utf8'), volatile);
   }
 
-  sendMessage(opcode: number, payload: Buffer): SendResult {
-    const verdict = this.admit(headerSize(payload.length, this.masked) + payload.length);
+  sendMessage(opcode: number, payload: Buffer, volatile = false): SendResult {
+    const verdict = this.admit(headerSize(payload.length, this.masked) + payload.length, volatile);
     if (verdict !== null) return verdict;
     const compress = this.deflate !== null && payload.length >= this.deflate.threshold;
     if (this.deferred !== null || compress) {
@@ -113,10 +126,10 @@ export class FrameWriter {
   }
 
   /** A message encoded once by `encodeOnce()`; servers write the shared bytes as they are. */
-  sendPrepared(message: PreparedMessage): SendResult {
-    if (this.masked) return this.sendMessage(message.opcode, message.payload);
+  sendPrepared(message: PreparedMessage, volatile = false): SendResult {
+    if (this.masked) return this.sendMessage(message.opcode, message.payload, volatile);
     const size = message.frame.length;
-    const verdict = this.admit(size);
+    const verdict = this.admit(size, volatile);
     if (verdict !== null) return verdict;
     if (this.deferred !== null) {
       this.deferred.push({ opcode: message.opcode, payload: message.payload, compress: false });
@@ -133,16 +146,29 @@ export class FrameWriter {
    * Returns null when the message may be queued, else the policy's answer. A send made while
    * the queue is below maxSendQueue is admitted whole, whatever its size (the queue may
    * overshoot by that one message, like a Writable's highWaterMark): a message larger than the
-   * limit can still be sent. At or over the limit, sendQueuePolicy decides.
+   * limit can still be sent. At or over the limit a volatile message is dropped; any other
+   * follows sendQueuePolicy. Every drop and policy close is told to the host, which counts it.
    */
-  private admit(size: number): SendResult | null {
+  private admit(size: number, volatile: boolean): SendResult | null {
     if (this.bufferedAmount < this.options.maxSendQueue) return null;
+    if (volatile) {
+      this.host.sendRefused('dropped');
+      return 'dropped';
+    }
     switch (this.options.sendQueuePolicy) {
       case 'drop':
+        this.host.sendRefused('dropped');
         return 'dropped';
       case 'close':
+        // The close frame queues behind what was admitted (RFC 6455 §5.5.1: no data after it);
+        // a peer that never reads cannot see it, and closeTimeout then resets the transport.
+        this.host.sendRefused('closed');
         this.host.failWith(
-          new SendQueueFullError('WSG_ERR_SEND_QUEUE_FULL', `Send queue over maxSendQueue (${this.options.maxSendQueue} bytes)`, CloseCode.TryAgainLater),
+          new SendQueueFullError(
+            'WSG_ERR_SEND_QUEUE_FULL',
+            `Send queue at maxSendQueue (${this.options.maxSendQueue} bytes): the peer does not read fast enough`,
+            CloseCode.TryAgainLater,
+          ),
         );
         return 'dropped';
       default:

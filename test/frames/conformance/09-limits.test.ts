@@ -260,7 +260,7 @@ async function receiveAll(peer: RawPeer, count: number, size: number): Promise<v
 
 describe('limit maxSendQueue with sendQueuePolicy', () => {
   it("'error': accepts a message whose frame fills maxSendQueue exactly", async () => {
-    const h = await start({ maxSendQueue: 64 * KiB, sendLowWaterMark: 0 });
+    const h = await start({ maxSendQueue: 64 * KiB, sendLowWaterMark: 0, sendQueuePolicy: 'error' });
     const { peer, side } = await h.connect();
     // 65532 payload bytes + 4 header bytes (16-bit length) = 65536 bytes queued.
     expect(side.conn.sendBytes(patterned(64 * KiB - 4))).toBe('queued');
@@ -270,7 +270,7 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
   });
 
   it("'error': admits a send made below maxSendQueue whole (overshooting by it); throws SendQueueFullError WSG_ERR_SEND_QUEUE_FULL for a send made at it, and stays open", async () => {
-    const h = await start({ maxSendQueue: 64 * KiB, sendLowWaterMark: 0 });
+    const h = await start({ maxSendQueue: 64 * KiB, sendLowWaterMark: 0, sendQueuePolicy: 'error' });
     const { peer, side } = await h.connect();
     side.conn.sendBytes(patterned(64 * KiB - 1000));
     // Queued now: 64 KiB - 996 bytes, under the limit: 1000 more are admitted whole.
@@ -286,7 +286,7 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
   });
 
   it("'error': with a peer that does not read, send() throws SendQueueFullError once socket and queue hold maxSendQueue, and every accepted message still arrives", async () => {
-    const h = await start({ maxSendQueue: 256 * KiB, sendLowWaterMark: 16 * KiB });
+    const h = await start({ maxSendQueue: 256 * KiB, sendLowWaterMark: 16 * KiB, sendQueuePolicy: 'error' });
     const { peer, side } = await h.connect();
     peer.pause();
     const { accepted, last } = await fillSendQueue(side, 16 * KiB, (r) => r instanceof Error);
@@ -314,8 +314,8 @@ describe('limit maxSendQueue with sendQueuePolicy', () => {
     await expectCleanClose(peer, side);
   });
 
-  it("'close': with a peer that does not read, closes 1013 with SendQueueFullError WSG_ERR_SEND_QUEUE_FULL after the accepted messages", async () => {
-    const h = await start({ maxSendQueue: 256 * KiB, sendLowWaterMark: 16 * KiB, sendQueuePolicy: 'close', closeTimeout: 10_000 });
+  it("'close' (the default): with a peer that does not read, closes 1013 with SendQueueFullError WSG_ERR_SEND_QUEUE_FULL after the accepted messages", async () => {
+    const h = await start({ maxSendQueue: 256 * KiB, sendLowWaterMark: 16 * KiB, closeTimeout: 10_000 });
     const { peer, side } = await h.connect();
     peer.pause();
     const { accepted, last } = await fillSendQueue(side, 16 * KiB, (r) => r === 'dropped');

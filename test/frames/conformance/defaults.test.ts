@@ -7,7 +7,7 @@ import { Opcode } from '../../../lib/frames/opcodes.js';
 import type { WsServerOptions } from '../../../lib/frames/websocket-server.js';
 import { sharedZlibLimiter } from '../../../lib/frames/zlib-limiter.js';
 import { bareCodec } from '../../support/deflate-pair.js';
-import { expectThrowsWsgError, expectWsgError } from '../../support/expect-wsg-error.js';
+import { expectWsgError } from '../../support/expect-wsg-error.js';
 import { inflateMessage } from '../../support/raw-deflate.js';
 import type { RawPeer } from '../../support/raw-peer.js';
 import { EchoHarness, expectCleanClose, expectFailure, fillUntilSocketFull, headerOnly, patterned, type ServerMode, type ServerSide } from './echo-harness.js';
@@ -35,7 +35,7 @@ describe('documented defaults', () => {
       maxMessageSize: 1 * MiB,
       maxFrameSize: 1 * MiB,
       maxSendQueue: 16 * MiB,
-      sendQueuePolicy: 'error',
+      sendQueuePolicy: 'close',
       sendLowWaterMark: 64 * KiB,
       maxPendingPongs: 128,
       maxReceiveQueue: 64,
@@ -98,8 +98,8 @@ describe('documented defaults', () => {
     });
   });
 
-  describe("maxSendQueue: 16 MiB, sendQueuePolicy: 'error'", () => {
-    it('admits a send while under 16 MiB queued; at exactly 16 MiB queued, throws SendQueueFullError WSG_ERR_SEND_QUEUE_FULL (no close)', async () => {
+  describe("maxSendQueue: 16 MiB, sendQueuePolicy: 'close'", () => {
+    it("admits a send while under 16 MiB queued; at exactly 16 MiB queued, the next send answers 'dropped' and closes 1013 WSG_ERR_SEND_QUEUE_FULL", async () => {
       const h = await start({ maxMessageSize: 32 * MiB });
       const { side } = await h.connect();
       expect(side.conn.bufferedAmount).toBe(0);
@@ -110,9 +110,11 @@ describe('documented defaults', () => {
       // 1 byte under the limit: admitted whole, overshooting by that message.
       expect(side.conn.sendBytes(Buffer.alloc(16))).toBe('queued');
       expect(side.conn.bufferedAmount).toBe(16 * MiB - 1 + 18);
-      const error = expectThrowsWsgError(() => side.conn.sendBytes(Buffer.alloc(1)), 'WSG_ERR_SEND_QUEUE_FULL');
+      expect(side.conn.send(Buffer.alloc(1))).toBe('dropped');
+      expect(side.conn.state).toBe('closing');
+      const error = await side.firstError;
       expect(error).toBeInstanceOf(SendQueueFullError);
-      expect(side.conn.isOpen).toBe(true);
+      expectWsgError(error, 'WSG_ERR_SEND_QUEUE_FULL', CloseCode.TryAgainLater);
     });
 
     it('refuses the next send at exactly 16 MiB queued, not at 16 MiB - 1', async () => {
@@ -120,8 +122,8 @@ describe('documented defaults', () => {
       const { side } = await h.connect();
       expect(side.conn.sendBytes(Buffer.alloc(16 * MiB - 10))).toBe('queued');
       expect(side.conn.bufferedAmount).toBe(16 * MiB);
-      expectThrowsWsgError(() => side.conn.sendBytes(Buffer.alloc(1)), 'WSG_ERR_SEND_QUEUE_FULL');
-      expect(side.conn.isOpen).toBe(true);
+      expect(side.conn.send(Buffer.alloc(1))).toBe('dropped');
+      expect(side.conn.isOpen).toBe(false);
     });
   });
 
