@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { HttpStatus, type LoggerService } from '@nestjs/common';
+import { SendQueueCounters } from '../../frames/send-queue-counters.js';
 import { runAcceptPipeline } from '../../frames/accept-pipeline.js';
 import { SERVICE_UNAVAILABLE, type HandshakeDeny } from '../../frames/handshake-decision.js';
 import { UpgradeRoad } from '../../frames/upgrade-road.js';
@@ -62,6 +63,8 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
   /** Open and closing clients. */
   readonly clients = new Set<WsGateClient>();
   private state: ServerState = 'running';
+  /** Drops and 1013 closes of this server's clients at `maxSendQueue`, warned rate-limited. */
+  readonly sendQueue: SendQueueCounters;
 
   constructor(
     readonly options: ResolvedServerOptions,
@@ -71,6 +74,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
     readonly logger: LoggerService,
   ) {
     super();
+    this.sendQueue = new SendQueueCounters(`WsGateServer ${path}`, options.connection.maxSendQueue, (line) => logger.warn(line));
   }
 
   /** The HTTP server's address: the application's, or the gateway's own port. */
@@ -129,6 +133,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
         return { accept: false, status: HttpStatus.INTERNAL_SERVER_ERROR, error };
       },
       opened: (engine) => {
+        engine.observeSendQueue(this.sendQueue);
         const client = new WsGateClient(engine, this);
         this.clients.add(client);
         cb(client, req);
@@ -174,6 +179,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
   private emitClose(): void {
     if (this.state !== 'closing') return;
     this.state = 'closed';
+    this.sendQueue.flush();
     this.emit('close');
   }
 }
