@@ -12,7 +12,7 @@ import { commandKind, isCommand, type AcceptCommand, type DenyCommand } from './
 import { ConnectionRunner, type RunnerContext } from './connection-runner.js';
 import { GatewayError } from './errors.js';
 import type { GatewayPlan } from './gateway-plan.js';
-import { normalizeOrigin } from './gateway-options.js';
+import { screenGatewayOrigin } from './origin-screen.js';
 import type { WsPathParams } from './path-matcher.js';
 import { snapshotUpgradeRequest, upgradeRequestSource } from './upgrade-request.js';
 import type { GatewayRoad } from './upgrade-router.js';
@@ -41,9 +41,10 @@ export interface AcceptContext extends RunnerContext {
 
 /**
  * A gateway's steps in the accept pipeline (`runAcceptPipeline`), the same on both roads: the
- * Origin allow-list, 503 while shutting down, a per-connection gateway instance for
- * connection scope, `@OnAccept` with its guards and pipes, then the 101 / `:status 200` and
- * the runner, or a real HTTP refusal (never an opening response).
+ * origin screen (the same host, or `allowedOrigins`), 503 while shutting down, a
+ * per-connection gateway instance for connection scope, `@OnAccept` with its guards and
+ * pipes, then the 101 / `:status 200` and the runner, or a real HTTP refusal (never an
+ * opening response).
  */
 export class AcceptPhase {
   constructor(private readonly context: AcceptContext) {}
@@ -53,7 +54,7 @@ export class AcceptPhase {
     let runner: ConnectionRunner | null = null;
     let state: unknown;
     await runAcceptPipeline(road, {
-      screen: () => this.screenOrigin(plan, source.headers.origin),
+      screen: () => screenGatewayOrigin(plan.options.allowedOrigins, road),
       capacity: () => (this.context.closing ? SERVICE_UNAVAILABLE : null),
       decide: async () => {
         const started = new ConnectionRunner(plan, randomUUID(), snapshotUpgradeRequest(source, url, params, road.protocols), this.context);
@@ -70,12 +71,6 @@ export class AcceptPhase {
       refused: (deny) => runner?.abandon('denied', notOpened('denied', deny.error)),
       gone: () => runner?.abandon('closed', notOpened('io', undefined)),
     });
-  }
-
-  private screenOrigin(plan: GatewayPlan, origin: string | string[] | undefined): HandshakeDeny | null {
-    const allowed = plan.options.allowedOrigins;
-    if (allowed === null || typeof origin !== 'string' || allowed.has(normalizeOrigin(origin))) return null;
-    return { accept: false, status: HttpStatus.FORBIDDEN, body: `[WSG_ERR_GATEWAY_ORIGIN] Origin ${origin} is not allowed` };
   }
 
   private open(plan: GatewayPlan, runner: ConnectionRunner, state: unknown, engine: WebSocketConnection): void {
