@@ -39,6 +39,7 @@ export const FrameErrorCode = {
   WSG_ERR_HANDSHAKE_STATUS: 'The server answered the upgrade with a status other than 101',
   WSG_ERR_HANDSHAKE_TIMEOUT: 'The opening handshake did not finish within handshakeTimeout',
   WSG_ERR_HANDSHAKE_DENIED: 'The server application refused the upgrade',
+  WSG_ERR_HANDSHAKE_ORIGIN: "The upgrade request's Origin was neither the host it was sent to nor in WsServer's allowedOrigins (answered 403)",
 } as const;
 export type FrameErrorCode = keyof typeof FrameErrorCode;
 

@@ -10,6 +10,7 @@ import { InvalidOptionError } from './errors.js';
 import { SERVICE_UNAVAILABLE, type HandshakeAccept } from './handshake-decision.js';
 import { rejectUpgrade } from './handshake.js';
 import { SendQueueCounters, type SendQueueTotals } from './send-queue-counters.js';
+import { originAllowList, originListProblem, screenOrigin, upgradeOriginRequest, type OriginAllowList } from './origin-check.js';
 import { UpgradeRoad } from './upgrade-road.js';
 import { UpgradeOnlyServer } from './upgrade-only-server.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
@@ -25,6 +26,12 @@ export interface WsServerOptions extends ConnectionOptions {
   server?: Server;
   /** Only upgrades to this path are accepted (query ignored); others get 404. */
   path?: string;
+  /**
+   * Origins (`scheme://host[:port]`) browsers may connect from besides the host the request
+   * was sent to; `['*']` allows any. A request without Origin (not a browser's) passes; others
+   * get 403 `WSG_ERR_HANDSHAKE_ORIGIN` (RFC 6455 §10.2). @defaultValue the same host only
+   */
+  allowedOrigins?: readonly string[];
   /** Picks a subprotocol from the offered list; `false` (or none) answers without one. */
   handleProtocols?: (offered: string[], req: IncomingMessage) => string | false;
   /** Enables permessage-deflate (RFC 7692): `true`, options, or a `DeflateConfig` resolved earlier. @defaultValue false */
@@ -41,6 +48,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
   private readonly ownsServer: boolean;
   /** Resolved once here; every upgrade opens with these (the deflate config is negotiated per offer). */
   private readonly settings: EngineSettings;
+  private readonly allowedOrigins: OriginAllowList;
   private readonly _clients = new Set<WebSocketConnection>();
   private readonly sendQueue: SendQueueCounters;
   private closing = false;
@@ -57,7 +65,10 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
     if ((options.port === undefined) === (options.server === undefined)) {
       throw new InvalidOptionError('WSG_ERR_INVALID_OPTION', 'WsServer needs exactly one of `port` or `server`');
     }
-    const { port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, ...connectionOptions } = options;
+    const { port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, allowedOrigins, ...connectionOptions } = options;
+    const originProblem = originListProblem(allowedOrigins);
+    if (originProblem !== null) throw new InvalidOptionError('WSG_ERR_INVALID_OPTION', `WsServer option allowedOrigins ${originProblem}`);
+    this.allowedOrigins = originAllowList(allowedOrigins);
     // Validate once, up front; each connection re-applies the same options.
     this.settings = Object.freeze({ options: resolveConnectionOptions(connectionOptions), deflate: resolveDeflateConfig(options.perMessageDeflate) });
     this.sendQueue = new SendQueueCounters('WsServer', this.settings.options.maxSendQueue, (line) => this.warn(line));
@@ -124,6 +135,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
     let failure: unknown = null;
     const { handleProtocols } = this.options;
     return runAcceptPipeline(road, {
+      screen: () => screenOrigin(this.allowedOrigins, upgradeOriginRequest(req), 'WSG_ERR_HANDSHAKE_ORIGIN'),
       capacity: () => (this.closing ? SERVICE_UNAVAILABLE : null),
       decide: () => {
         const chosen = road.protocols.length > 0 && handleProtocols !== undefined ? handleProtocols(road.offer.protocols, req) : false;

@@ -13,7 +13,7 @@ import { ConnectionRunner, type RunnerContext } from './connection-runner.js';
 import { GatewayError } from './errors.js';
 import type { GatewayPlan } from './gateway-plan.js';
 import type { WsGatewayRegistry } from './gateway-registry.js';
-import { normalizeOrigin } from './gateway-options.js';
+import { screenGatewayOrigin } from './origin-screen.js';
 import type { WsPathParams } from './path-matcher.js';
 import { snapshotUpgradeRequest, upgradeRequestSource } from './upgrade-request.js';
 import type { GatewayRoad } from './upgrade-router.js';
@@ -44,9 +44,10 @@ export interface AcceptContext extends RunnerContext {
 
 /**
  * A gateway's steps in the accept pipeline (`runAcceptPipeline`), the same on both roads: the
- * Origin allow-list, 503 while shutting down, a per-connection gateway instance for
- * connection scope, `@OnAccept` with its guards and pipes, then the 101 / `:status 200` and
- * the runner, or a real HTTP refusal (never an opening response).
+ * origin screen (the same host, or `allowedOrigins`), 503 while shutting down, a
+ * per-connection gateway instance for connection scope, `@OnAccept` with its guards and
+ * pipes, then the 101 / `:status 200` and the runner, or a real HTTP refusal (never an
+ * opening response).
  */
 export class AcceptPhase {
   constructor(private readonly context: AcceptContext) {}
@@ -56,7 +57,7 @@ export class AcceptPhase {
     let runner: ConnectionRunner | null = null;
     let state: unknown;
     await runAcceptPipeline(road, {
-      screen: () => this.screenOrigin(plan, source.headers.origin),
+      screen: () => screenGatewayOrigin(plan.options.allowedOrigins, road),
       capacity: () => (this.context.closing ? SERVICE_UNAVAILABLE : null),
       decide: async () => {
         const started = new ConnectionRunner(plan, randomUUID(), snapshotUpgradeRequest(source, url, params, road.protocols), this.context);
@@ -73,12 +74,6 @@ export class AcceptPhase {
       refused: (deny) => runner?.notOpened('denied', notOpenedReason('denied', deny.error)),
       gone: () => runner?.notOpened('closed', notOpenedReason('io', undefined)),
     });
-  }
-
-  private screenOrigin(plan: GatewayPlan, origin: string | string[] | undefined): HandshakeDeny | null {
-    const allowed = plan.options.allowedOrigins;
-    if (allowed === null || typeof origin !== 'string' || allowed.has(normalizeOrigin(origin))) return null;
-    return { accept: false, status: HttpStatus.FORBIDDEN, body: `[WSG_ERR_GATEWAY_ORIGIN] Origin ${origin} is not allowed` };
   }
 
   private open(plan: GatewayPlan, runner: ConnectionRunner, state: unknown, engine: WebSocketConnection): void {

@@ -22,7 +22,7 @@ export const GatewayErrorCode = {
   WSG_ERR_GATEWAY_ACCEPT_RESULT: '@OnAccept returned something other than accept(), deny(), a boolean or nothing (answered 500)',
   WSG_ERR_GATEWAY_RESULT: '@OnInit or @OnClose returned a plain value, which has no event to reply with',
   WSG_ERR_GATEWAY_NOT_FOUND: 'No gateway is mounted at the upgrade request\'s path (answered 404)',
-  WSG_ERR_GATEWAY_ORIGIN: 'The upgrade request\'s Origin is not in allowedOrigins (answered 403)',
+  WSG_ERR_GATEWAY_ORIGIN: 'The upgrade request\'s Origin is neither the host it was sent to nor in allowedOrigins (answered 403)',
   WSG_ERR_GATEWAY_UNKNOWN_EVENT: 'A message named an event that no @OnMessage handles, and the gateway has no catch-all',
   WSG_ERR_GATEWAY_UNKNOWN_INFO: 'An info was delivered with a type that no @OnInfo handles, and the gateway has no catch-all (logged)',
   WSG_ERR_GATEWAY_UNDECODABLE: 'The gateway\'s codec could not decode a message',

@@ -1,6 +1,7 @@
 import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../frames/connection-options.js';
 import { WsgError } from '../frames/errors.js';
 import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
+import { originAllowList, originListProblem, type OriginAllowList } from '../frames/origin-check.js';
 import { isCodecOption, resolveCodec, type WsCodec, type WsCodecOption } from './codec.js';
 import { RENAMED_OPTIONS, renameDeprecatedOptions } from './deprecated-option-names.js';
 import { DecoratorError, GatewayError, type GatewayErrorCode } from './errors.js';
@@ -26,7 +27,11 @@ export interface WsGatewayOptions extends ConnectionOptions {
   codec?: WsCodecOption;
   /** @defaultValue 'singleton' (or 'connection' when the gateway depends on the connection) */
   scope?: WsGatewayScope;
-  /** Origins (`scheme://host[:port]`) browsers may connect from; `'*'` allows any. A request without Origin is not a browser's and passes. @defaultValue any */
+  /**
+   * Origins (`scheme://host[:port]`) browsers may connect from besides the host the request
+   * was sent to, which is always allowed; `['*']` allows any (warned at boot). A request
+   * without Origin is not a browser's and passes; `null` is refused. @defaultValue the same host only
+   */
   allowedOrigins?: readonly string[];
   /** Subprotocols this gateway speaks, most preferred first; the first one the client offers is picked. @defaultValue none */
   protocols?: readonly string[];
@@ -50,7 +55,8 @@ export interface ResolvedGatewayOptions {
   readonly port: number | null;
   readonly codec: WsCodec;
   readonly scope: WsGatewayScope;
-  readonly allowedOrigins: ReadonlySet<string> | null;
+  /** The listed origins (normalized), besides the same host; null: any (`'*'`). */
+  readonly allowedOrigins: OriginAllowList;
   readonly protocols: readonly string[];
   /** From the `onUnknownEvent` option. */
   readonly onUnknown: WsBadMessagePolicy;
@@ -131,7 +137,8 @@ export function checkGatewayOptions(options: unknown, code: OptionErrorCode, all
   checkOneOf(code, 'onUnknownEvent', o.onUnknownEvent, ['error', 'close']);
   checkOneOf(code, 'onUndecodable', o.onUndecodable, ['error', 'close']);
   checkOneOf(code, 'onError', o.onError, ['exception', 'close']);
-  checkStringList(code, 'allowedOrigins', o.allowedOrigins);
+  const origins = originListProblem(o.allowedOrigins);
+  if (origins !== null) fail(code, `Option allowedOrigins ${origins}`);
   checkStringList(code, 'protocols', o.protocols);
   if (o.maxMailbox !== undefined && (typeof o.maxMailbox !== 'number' || !Number.isSafeInteger(o.maxMailbox) || o.maxMailbox < 1)) {
     fail(code, `Option maxMailbox must be a positive integer, got ${String(o.maxMailbox)}`);
@@ -169,13 +176,12 @@ export function resolveGatewayOptions(own: WsGatewayOptions, defaults: Omit<WsGa
     const value = (merged as Record<string, unknown>)[key];
     if (value !== undefined) connection[key] = value;
   }
-  const origins = merged.allowedOrigins;
   return Object.freeze({
     matcher: compilePath(merged.path ?? '/'),
     port: merged.port ?? null,
     codec: resolveCodec(merged.codec ?? 'json'),
     scope: merged.scope ?? 'singleton',
-    allowedOrigins: origins === undefined || origins.includes('*') ? null : Object.freeze(new Set(origins.map(normalizeOrigin))),
+    allowedOrigins: originAllowList(merged.allowedOrigins),
     protocols: Object.freeze([...(merged.protocols ?? [])]),
     onUnknown: merged.onUnknownEvent ?? 'error',
     onUndecodable: merged.onUndecodable ?? 'error',
@@ -184,9 +190,4 @@ export function resolveGatewayOptions(own: WsGatewayOptions, defaults: Omit<WsGa
     perMessageDeflate,
     connection: resolveConnectionOptions(connection as ConnectionOptions),
   });
-}
-
-/** Origins compare case-insensitively and without a trailing slash. */
-export function normalizeOrigin(origin: string): string {
-  return (origin.endsWith('/') ? origin.slice(0, -1) : origin).toLowerCase();
 }

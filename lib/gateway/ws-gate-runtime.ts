@@ -21,6 +21,7 @@ import { HandlerChainFactory } from './handler-chain.js';
 import type { ResolvedWsGateModuleOptions } from './module-options.js';
 import { WSGATE_MODULE_OPTIONS } from './module-tokens.js';
 import { nestContainerOf } from './nest-container.js';
+import { anyOriginWarning } from './origin-screen.js';
 import { isGatewayClass, PlanCompiler } from './plan-compiler.js';
 import type { UpgradeRoute, UpgradeRouter } from './upgrade-router.js';
 import { UpgradeRouters } from './upgrade-routers.js';
@@ -105,6 +106,7 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     const accept = new AcceptPhase(this);
+    for (const plan of plans) if (plan.options.allowedOrigins === null) this.logger.warn(anyOriginWarning(plan.name));
     const byPort = new Map<number | null, GatewayPlan[]>();
     for (const plan of plans) {
       const group = byPort.get(plan.options.port) ?? [];

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { constants as h2, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { EngineSettings, HandshakeRoad } from '../frames/accept-pipeline.js';
 import type { HandshakeAccept, HandshakeDeny } from '../frames/handshake-decision.js';
+import type { OriginRequest } from '../frames/origin-check.js';
 import { negotiateDeflate, serverDeflateCodec } from '../frames/handshake.js';
 import { WebSocketConnection } from '../frames/websocket-connection.js';
 import { Http2HandshakeError, http2ErrorCodeFor } from './errors.js';
@@ -59,6 +60,14 @@ export class ExtendedConnectRoad implements HandshakeRoad {
 
   get protocols(): readonly string[] {
     return this.request.protocols;
+  }
+
+  /** What the origin screen reads: `:authority` (or Host, RFC 9113 §8.3.1) and whether the session is TLS. */
+  originRequest(): OriginRequest {
+    const { request } = this;
+    const host = request.headers.host;
+    const authority = request.authority !== '' ? request.authority : typeof host === 'string' ? host : undefined;
+    return { origin: request.headers.origin, authority, secure: request.stream.session?.encrypted === true };
   }
 
   gone(): boolean {

@@ -110,10 +110,12 @@ describeChromium('Chromium (headless, playwright-core) → wsgate WsServer', () 
   let nextId = 0;
 
   beforeAll(async () => {
-    [plain, deflating, deflatingSmallWindow] = await Promise.all([
-      startSite({ handleProtocols: (offered) => (offered.includes('chat.v1') ? 'chat.v1' : false) }),
-      startSite({ perMessageDeflate: true }),
-      startSite({ perMessageDeflate: { serverMaxWindowBits: 10, serverNoContextTakeover: true, clientMaxWindowBits: 10 } }),
+    plain = await startSite({ handleProtocols: (offered) => (offered.includes('chat.v1') ? 'chat.v1' : false) });
+    // The page comes from `plain`; the other sites are other origins to Chromium, so they list it.
+    const allowedOrigins = [plain.origin];
+    [deflating, deflatingSmallWindow] = await Promise.all([
+      startSite({ perMessageDeflate: true, allowedOrigins }),
+      startSite({ perMessageDeflate: { serverMaxWindowBits: 10, serverNoContextTakeover: true, clientMaxWindowBits: 10 }, allowedOrigins }),
     ]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,

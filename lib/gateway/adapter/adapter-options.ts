@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../../frames/connection-options.js';
 import { WsgError } from '../../frames/errors.js';
 import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOptions } from '../../frames/deflate-negotiation.js';
+import { originAllowList, originListProblem, type OriginAllowList } from '../../frames/origin-check.js';
 import { RENAMED_OPTIONS, renameDeprecatedOptions } from '../deprecated-option-names.js';
 import { GatewayError } from '../errors.js';
 import { GatewayLimits } from '../gateway-limits.js';
@@ -54,7 +55,18 @@ export interface WsGateServerOptions extends ConnectionOptions {
   maxPendingAutoPongs?: number;
   /** Offer permessage-deflate (RFC 7692) to clients that ask for it. @defaultValue false, as ws */
   perMessageDeflate?: boolean | WsAdapterDeflateOptions;
+  /**
+   * ws's hook. When given it decides on the Origin too: the same-host default below is off
+   * (an `allowedOrigins` given as well still applies first).
+   */
   verifyClient?: WsVerifyClient;
+  /**
+   * Origins (`scheme://host[:port]`) browsers may connect from besides the host the request
+   * was sent to; `['*']` allows any (warned at boot). A request without Origin passes; others
+   * get 403 `WSG_ERR_GATEWAY_ORIGIN`. ws checks nothing by default. @defaultValue the same
+   * host only, unless `verifyClient` is given
+   */
+  allowedOrigins?: readonly string[];
   handleProtocols?: WsHandleProtocols;
   /** Interface a gateway with a port of its own listens on. @defaultValue all interfaces, as ws */
   host?: string;
@@ -87,6 +99,10 @@ export interface ResolvedServerOptions {
   /** Resolved once per gateway server; null: off. */
   readonly perMessageDeflate: DeflateConfig | null;
   readonly verifyClient: WsVerifyClient | null;
+  /** The origin screen's list (null: any, `'*'` or a `verifyClient` that decides alone). */
+  readonly allowedOrigins: OriginAllowList;
+  /** `allowedOrigins` was `'*'` with no `verifyClient`: warned at boot. */
+  readonly anyOrigin: boolean;
   readonly handleProtocols: WsHandleProtocols | null;
   readonly host: string | undefined;
   readonly backlog: number | undefined;
@@ -177,6 +193,8 @@ function checkLevel(where: string, options: unknown): Record<string, unknown> {
   optionalType(where, 'messageParser', o.messageParser, 'function');
   optionalType(where, 'verifyClient', o.verifyClient, 'function');
   optionalType(where, 'handleProtocols', o.handleProtocols, 'function');
+  const origins = originListProblem(o.allowedOrigins);
+  if (origins !== null) throw invalid(`${where}: option allowedOrigins ${origins}`);
   optionalType(where, 'ordered', o.ordered, 'boolean');
   optionalType(where, 'host', o.host, 'string');
   optionalInteger(where, 'backlog', o.backlog, 0);
@@ -221,10 +239,15 @@ export function resolveServerOptions(adapter: Readonly<WsGateAdapterOptions>, ga
     if (error instanceof WsgError) throw invalid(`${where}: ${error.message}`, error);
     throw error;
   }
+  const listed = merged.allowedOrigins;
+  // ws leaves origins to verifyClient: an application that has one decides them there.
+  const allowedOrigins = listed === undefined && merged.verifyClient !== undefined ? null : originAllowList(listed);
   return Object.freeze({
     connection,
     perMessageDeflate,
     verifyClient: merged.verifyClient ?? null,
+    allowedOrigins,
+    anyOrigin: allowedOrigins === null && merged.verifyClient === undefined,
     handleProtocols: merged.handleProtocols ?? null,
     host: merged.host,
     backlog: merged.backlog,

@@ -9,6 +9,7 @@ import { runAcceptPipeline } from '../../frames/accept-pipeline.js';
 import { SERVICE_UNAVAILABLE, type HandshakeDeny } from '../../frames/handshake-decision.js';
 import { UpgradeRoad } from '../../frames/upgrade-road.js';
 import type { ExtendedConnectRequest } from '../../http2/extended-connect.js';
+import { anyOriginWarning, screenGatewayOrigin } from '../origin-screen.js';
 import type { GatewayRoad } from '../upgrade-router.js';
 import type { ResolvedServerOptions, WsVerifyClientInfo } from './adapter-options.js';
 import { WsGateClient, type ClientOwner } from './ws-gate-client.js';
@@ -75,6 +76,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
   ) {
     super();
     this.sendQueue = new SendQueueCounters(`WsGateServer ${path}`, options.connection.maxSendQueue, (line) => logger.warn(line));
+    if (options.anyOrigin) logger.warn(anyOriginWarning(`WsGateAdapter gateway at ${path}`));
   }
 
   /** The HTTP server's address: the application's, or the gateway's own port. */
@@ -99,8 +101,9 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
 
   /**
    * Runs the opening handshake for one upgrade request (ws's signature): RFC 6455 checks,
-   * `verifyClient`, subprotocol and permessage-deflate negotiation, the 101, then `cb`.
-   * A refusal is a real HTTP response.
+   * the origin screen (the same host or `allowedOrigins`; off when only `verifyClient` is
+   * given), `verifyClient`, subprotocol and permessage-deflate negotiation, the 101, then
+   * `cb`. A refusal is a real HTTP response.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cb: ConnectCallback): void {
     const road = UpgradeRoad.take(req, socket, head);
@@ -108,15 +111,17 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
   }
 
   /**
-   * The handshake on either road (the router's entry): `verifyClient`, the subprotocol, then
-   * the 101 or `:status 200` and `cb`, or the refusal. On RFC 8441, `req` in `verifyClient`,
-   * `handleProtocols` and the `connection` event is Node's compat request for the stream
-   * (`httpVersion` '2.0'); the `headers` event is HTTP/1.1's 101 lines and is not emitted there.
+   * The handshake on either road (the router's entry): the origin screen, `verifyClient`,
+   * the subprotocol, then the 101 or `:status 200` and `cb`, or the refusal. On RFC 8441,
+   * `req` in `verifyClient`, `handleProtocols` and the `connection` event is Node's compat
+   * request for the stream (`httpVersion` '2.0'); the `headers` event is HTTP/1.1's 101
+   * lines and is not emitted there.
    */
   handle(road: GatewayRoad, cb: ConnectCallback): Promise<void> {
     const req = road.road === 'http/1.1' ? road.req : compatRequestOf(road.request);
     const { options } = this;
     return runAcceptPipeline(road, {
+      screen: () => screenGatewayOrigin(options.allowedOrigins, road),
       capacity: () => (this.state === 'running' ? null : SERVICE_UNAVAILABLE),
       decide: async () => {
         const refusal = await this.verify(road, req);
