@@ -137,6 +137,7 @@ export function readRequestHead(socket: Socket, sink: RequestHeadSink, limits: R
     socket.removeListener('data', onData);
     socket.removeListener('end', onEnd);
     socket.removeListener('error', onError);
+    socket.removeListener('close', onError);
   };
   const refuse = (status: HeadRefusal['status'], reason: string): void => {
     finish();
@@ -173,4 +174,7 @@ export function readRequestHead(socket: Socket, sink: RequestHeadSink, limits: R
   socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('error', onError);
+  // Destroyed from our side (the server's close()) emits neither 'end' nor 'error'; the
+  // deadline timer must not outlive the socket.
+  socket.on('close', onError);
 }
