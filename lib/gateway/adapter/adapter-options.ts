@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOptions, type ResolvedConnectionOptions } from '../../frames/connection-options.js';
 import { WsgError } from '../../frames/errors.js';
 import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOptions } from '../../frames/deflate-negotiation.js';
+import { pickHandshakeLimits, resolveHandshakeLimits, type HandshakeLimitOptions, type ResolvedHandshakeLimits } from '../../frames/handshake-limits.js';
 import { RENAMED_OPTIONS, renameDeprecatedOptions } from '../deprecated-option-names.js';
 import { GatewayError } from '../errors.js';
 import { GatewayLimits } from '../gateway-limits.js';
@@ -47,7 +48,7 @@ export interface WsAdapterDeflateOptions extends PerMessageDeflateOptions {
  * hands the same decorator options to ws, which ignores the wsgate keys: gateway code that
  * sets them still runs on both adapters.
  */
-export interface WsGateServerOptions extends ConnectionOptions {
+export interface WsGateServerOptions extends ConnectionOptions, HandshakeLimitOptions {
   /** ws's name for `maxMessageSize` (bytes). @defaultValue 100 MiB, as ws */
   maxPayload?: number;
   /** ws's name for `maxPendingPongs`. */
@@ -84,6 +85,8 @@ export type WsGateAdapterOptions = WsGateServerOptions;
 /** One gateway server's options after merging, defaults and checks; frozen. */
 export interface ResolvedServerOptions {
   readonly connection: ResolvedConnectionOptions;
+  /** `handshakeTimeout` and the caps, counted per gateway server (ws has none: these are wsgate's defaults). */
+  readonly handshake: ResolvedHandshakeLimits;
   /** Resolved once per gateway server; null: off. */
   readonly perMessageDeflate: DeflateConfig | null;
   readonly verifyClient: WsVerifyClient | null;
@@ -214,6 +217,13 @@ export function resolveServerOptions(adapter: Readonly<WsGateAdapterOptions>, ga
     if (error instanceof WsgError) throw invalid(`${where}: ${error.message}`, error);
     throw error;
   }
+  let handshake: ResolvedHandshakeLimits;
+  try {
+    handshake = resolveHandshakeLimits(pickHandshakeLimits(merged as Record<string, unknown>) satisfies HandshakeLimitOptions);
+  } catch (error) {
+    if (error instanceof WsgError) throw invalid(`${where}: ${error.message}`, error);
+    throw error;
+  }
   let perMessageDeflate: DeflateConfig | null;
   try {
     perMessageDeflate = resolveDeflateConfig(deflateOptions(merged.perMessageDeflate));
@@ -223,6 +233,7 @@ export function resolveServerOptions(adapter: Readonly<WsGateAdapterOptions>, ga
   }
   return Object.freeze({
     connection,
+    handshake,
     perMessageDeflate,
     verifyClient: merged.verifyClient ?? null,
     handleProtocols: merged.handleProtocols ?? null,

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { HttpStatus, type LoggerService } from '@nestjs/common';
 import { runAcceptPipeline } from '../../frames/accept-pipeline.js';
+import { AdmissionCaps } from '../../frames/admission-caps.js';
 import { SERVICE_UNAVAILABLE, type HandshakeDeny } from '../../frames/handshake-decision.js';
 import { UpgradeRoad } from '../../frames/upgrade-road.js';
 import type { ExtendedConnectRequest } from '../../http2/extended-connect.js';
@@ -62,6 +63,8 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
   /** Open and closing clients. */
   readonly clients = new Set<WsGateClient>();
   private state: ServerState = 'running';
+  /** Caps on this gateway server's pending handshakes and open clients, over every server it is mounted on. */
+  private readonly caps: AdmissionCaps;
 
   constructor(
     readonly options: ResolvedServerOptions,
@@ -71,6 +74,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
     readonly logger: LoggerService,
   ) {
     super();
+    this.caps = new AdmissionCaps(options.handshake);
   }
 
   /** The HTTP server's address: the application's, or the gateway's own port. */
@@ -114,6 +118,8 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
     const { options } = this;
     return runAcceptPipeline(road, {
       capacity: () => (this.state === 'running' ? null : SERVICE_UNAVAILABLE),
+      caps: this.caps,
+      handshakeTimeout: options.handshake.handshakeTimeout,
       decide: async () => {
         const refusal = await this.verify(road, req);
         if (refusal !== null) return refusal;
