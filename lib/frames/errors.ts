@@ -40,6 +40,8 @@ export const FrameErrorCode = {
   WSG_ERR_HANDSHAKE_TIMEOUT: 'The opening handshake did not finish within handshakeTimeout',
   WSG_ERR_HANDSHAKE_DENIED: 'The server application refused the upgrade',
   WSG_ERR_HANDSHAKE_ORIGIN: "The upgrade request's Origin was neither the host it was sent to nor in WsServer's allowedOrigins (answered 403)",
+  WSG_ERR_SERVER_BUSY: 'The server was at maxConnections or maxPendingHandshakes (answered 503 with Retry-After)',
+  WSG_ERR_IP_LIMIT: "The client's IP address was at maxConnectionsPerIp or maxPendingHandshakesPerIp (answered 429 with Retry-After)",
 } as const;
 export type FrameErrorCode = keyof typeof FrameErrorCode;
 

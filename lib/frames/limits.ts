@@ -25,6 +25,19 @@ export const Limits = {
   pongTimeout: { default: 10_000, unit: 'ms', closeCode: CloseCode.Abnormal },
   /** ms: close 1001 when no frame arrives for this long; 0 disables it. */
   idleTimeout: { default: 0, unit: 'ms', closeCode: CloseCode.GoingAway },
-  /** ms: client gives up on the opening handshake after this. */
+  /**
+   * ms: the opening handshake must be done within this. A client gives up; a server counts from
+   * the accept (TCP connection or RFC 8441 stream) to its answer: a socket still without its
+   * first request head is destroyed (answered 408 on a port WsServer owns), a decision still
+   * pending is answered 503. 0 disables it on servers.
+   */
   handshakeTimeout: { default: 10_000, unit: 'ms', closeCode: null },
+  /** connections: open WebSockets per server or gateway; one more is answered 503. */
+  maxConnections: { default: 100_000, unit: 'connections', closeCode: null },
+  /** connections: open WebSockets from one IP address; one more is answered 429. */
+  maxConnectionsPerIp: { default: 4_096, unit: 'connections', closeCode: null },
+  /** handshakes: upgrade requests waiting for their decision; one more is answered 503. */
+  maxPendingHandshakes: { default: 4_096, unit: 'handshakes', closeCode: null },
+  /** handshakes: upgrade requests from one IP address waiting for their decision; one more is answered 429. */
+  maxPendingHandshakesPerIp: { default: 256, unit: 'handshakes', closeCode: null },
 } as const;

@@ -1,10 +1,11 @@
 import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { Limits } from './limits.js';
 
 /** The cap node:http applies by default (`--max-http-header-size`): request line + headers. */
 export const MAX_REQUEST_HEAD_BYTES = 16 * 1024;
-/** node:http's default `headersTimeout`: the whole head must be in by then. */
-export const REQUEST_HEAD_TIMEOUT_MS = 60_000;
+/** ms: the whole head must be in by then; the handshake deadline (`handshakeTimeout`) by default. */
+export const REQUEST_HEAD_TIMEOUT_MS = Limits.handshakeTimeout.default;
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/(\d)\.(\d)$/;
@@ -109,7 +110,7 @@ export function asksForUpgrade(head: RequestHead): boolean {
 export interface RequestHeadLimits {
   /** @defaultValue MAX_REQUEST_HEAD_BYTES */
   maxBytes?: number;
-  /** @defaultValue REQUEST_HEAD_TIMEOUT_MS */
+  /** 0: no deadline. @defaultValue REQUEST_HEAD_TIMEOUT_MS */
   timeoutMs?: number;
 }
 
@@ -170,7 +171,8 @@ export function readRequestHead(socket: Socket, sink: RequestHeadSink, limits: R
   };
   const onEnd = abandon;
   const onError = abandon;
-  const timer = setTimeout(() => refuse(408, 'Request head not complete in time'), limits.timeoutMs ?? REQUEST_HEAD_TIMEOUT_MS);
+  const timeoutMs = limits.timeoutMs ?? REQUEST_HEAD_TIMEOUT_MS;
+  const timer = timeoutMs === 0 ? undefined : setTimeout(() => refuse(408, `[WSG_ERR_HANDSHAKE_TIMEOUT] Request head not complete within handshakeTimeout (${timeoutMs} ms)`), timeoutMs);
   socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('error', onError);

@@ -14,16 +14,19 @@ const UPGRADE_REQUIRED =
  * bookkeeping on every socket it parsed: ~1.3 KB of RSS per connection, see README Benchmarks).
  *
  * Sockets are tracked only until their head is read or refused: an upgraded socket belongs to
- * its connection, and the WebSocket server tracks those.
+ * its connection, and the WebSocket server tracks those. The head's deadline is the handshake
+ * deadline (`handshakeTimeout`, counted from the TCP accept); the 'upgrade' listener gets the
+ * accept time as a fourth argument so the decision is bounded by the same deadline.
  * @internal
  */
 export class UpgradeOnlyServer extends NetServer {
-  private readonly unsettled = new Set<Socket>();
+  /** Sockets not yet upgraded, with when they were accepted (`performance.now()`). */
+  private readonly unsettled = new Map<Socket, number>();
 
   constructor(private readonly limits: RequestHeadLimits = {}) {
     super();
     this.on('connection', (socket: Socket) => {
-      this.unsettled.add(socket);
+      this.unsettled.set(socket, performance.now());
       readRequestHead(socket, this, this.limits);
     });
   }
@@ -31,8 +34,9 @@ export class UpgradeOnlyServer extends NetServer {
   /** @internal RequestHeadSink */
   onHead(head: RequestHead, socket: Socket, rest: Buffer): void {
     if (asksForUpgrade(head)) {
+      const acceptedAt = this.unsettled.get(socket);
       this.unsettled.delete(socket);
-      this.emit('upgrade', toIncomingMessage(head, socket), socket, rest);
+      this.emit('upgrade', toIncomingMessage(head, socket), socket, rest, acceptedAt);
       return;
     }
     this.untrackOnClose(socket);
@@ -58,7 +62,7 @@ export class UpgradeOnlyServer extends NetServer {
 
   /** Destroys every socket that has not become a WebSocket (mirrors `http.Server#closeAllConnections`). */
   closeAllConnections(): void {
-    for (const socket of this.unsettled) socket.destroy();
+    for (const socket of this.unsettled.keys()) socket.destroy();
     this.unsettled.clear();
   }
 }

@@ -32,16 +32,23 @@ export class UpgradeRoad implements HandshakeRoad {
     private readonly head: Buffer,
     readonly offer: UpgradeOffer,
     private readonly unguard: () => void,
+    readonly acceptedAt: number,
   ) {}
 
   /**
    * Takes the socket of an `upgrade` event: guards it against resets while the decision is
-   * pending, then validates the request. A request RFC 6455 refuses is answered here, and null returned.
+   * pending, then validates the request. A request RFC 6455 refuses is answered here, and null
+   * returned. `acceptedAt`: when the socket was accepted (`FirstRequestDeadline.settle`), for a
+   * socket whose first request this is; else the handshake's clock starts now.
    */
-  static take(req: IncomingMessage, socket: Duplex, head: Buffer): UpgradeRoad | null {
+  static take(req: IncomingMessage, socket: Duplex, head: Buffer, acceptedAt: number = performance.now()): UpgradeRoad | null {
     const unguard = guardUpgradeSocket(socket);
     const offer = validateOrRefuseUpgrade(req, socket);
-    return offer === null ? null : new UpgradeRoad(req, socket, head, offer, unguard);
+    return offer === null ? null : new UpgradeRoad(req, socket, head, offer, unguard, acceptedAt);
+  }
+
+  get remoteAddress(): string {
+    return this.req.socket?.remoteAddress ?? '';
   }
 
   get protocols(): readonly string[] {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from './close-codes.js';
 import { runAcceptPipeline, type EngineSettings } from './accept-pipeline.js';
+import { AdmissionCaps } from './admission-caps.js';
 import { resolveConnectionOptions, type ConnectionOptions } from './connection-options.js';
 import { resolveDeflateConfig, type PerMessageDeflateOption } from './deflate-negotiation.js';
 import { InvalidOptionError } from './errors.js';
@@ -11,13 +12,15 @@ import { SERVICE_UNAVAILABLE, type HandshakeAccept } from './handshake-decision.
 import { rejectUpgrade } from './handshake.js';
 import { SendQueueCounters, type SendQueueTotals } from './send-queue-counters.js';
 import { originAllowList, originListProblem, screenOrigin, upgradeOriginRequest, type OriginAllowList } from './origin-check.js';
+import { FirstRequestDeadline, isHttp1Server } from './handshake-deadline.js';
+import { resolveHandshakeLimits, type HandshakeLimitOptions, type ResolvedHandshakeLimits } from './handshake-limits.js';
 import { UpgradeRoad } from './upgrade-road.js';
 import { UpgradeOnlyServer } from './upgrade-only-server.js';
 import type { ConnectionOwner, WebSocketConnection } from './websocket-connection.js';
 
 const ACCEPT: HandshakeAccept = Object.freeze({ accept: true });
 
-export interface WsServerOptions extends ConnectionOptions {
+export interface WsServerOptions extends ConnectionOptions, HandshakeLimitOptions {
   /** Listen on this port (0 = any); the server then owns its HTTP server. */
   port?: number;
   /** @defaultValue '127.0.0.1' when `port` is given */
@@ -51,9 +54,14 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
   private readonly allowedOrigins: OriginAllowList;
   private readonly _clients = new Set<WebSocketConnection>();
   private readonly sendQueue: SendQueueCounters;
+  private readonly limits: ResolvedHandshakeLimits;
+  private readonly caps: AdmissionCaps;
+  /** The deadline of first request heads on an attached HTTP/1.1 server (our own server reads heads itself). */
+  private readonly firstRequests: FirstRequestDeadline | null;
   private closing = false;
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    this.handleUpgrade(req, socket, head, (conn) => this.emit('connection', conn, req)).catch(this.onUpgradeError);
+  /** `acceptedAt`: passed by our own server (upgrade-only-server.ts); node:http passes three arguments. */
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, acceptedAt?: number): void => {
+    this.runUpgrade(req, socket, head, (conn) => this.emit('connection', conn, req), acceptedAt).catch(this.onUpgradeError);
   };
   /** A connection that could not open (answered 500) is the server's 'error', as a throw from the upgrade listener was. */
   private readonly onUpgradeError = (error: unknown): void => {
@@ -65,19 +73,28 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
     if ((options.port === undefined) === (options.server === undefined)) {
       throw new InvalidOptionError('WSG_ERR_INVALID_OPTION', 'WsServer needs exactly one of `port` or `server`');
     }
-    const { port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, allowedOrigins, ...connectionOptions } = options;
+    const {
+      port: _p, host: _h, server: _s, path: _path, handleProtocols: _hp, perMessageDeflate: _d, allowedOrigins,
+      handshakeTimeout, maxConnections, maxConnectionsPerIp, maxPendingHandshakes, maxPendingHandshakesPerIp,
+      ...connectionOptions
+    } = options;
     const originProblem = originListProblem(allowedOrigins);
     if (originProblem !== null) throw new InvalidOptionError('WSG_ERR_INVALID_OPTION', `WsServer option allowedOrigins ${originProblem}`);
     this.allowedOrigins = originAllowList(allowedOrigins);
     // Validate once, up front; each connection re-applies the same options.
     this.settings = Object.freeze({ options: resolveConnectionOptions(connectionOptions), deflate: resolveDeflateConfig(options.perMessageDeflate) });
     this.sendQueue = new SendQueueCounters('WsServer', this.settings.options.maxSendQueue, (line) => this.warn(line));
+    this.limits = resolveHandshakeLimits({ handshakeTimeout, maxConnections, maxConnectionsPerIp, maxPendingHandshakes, maxPendingHandshakesPerIp });
+    this.caps = new AdmissionCaps(this.limits);
     if (options.server !== undefined) {
       this.httpServer = options.server;
       this.ownsServer = false;
+      this.firstRequests = isHttp1Server(options.server) ? new FirstRequestDeadline(options.server, this.limits.handshakeTimeout) : null;
+      this.firstRequests?.attach();
     } else {
-      this.httpServer = new UpgradeOnlyServer();
+      this.httpServer = new UpgradeOnlyServer({ timeoutMs: this.limits.handshakeTimeout });
       this.ownsServer = true;
+      this.firstRequests = null;
     }
     this.httpServer.on('upgrade', this.onUpgrade);
   }
@@ -122,6 +139,11 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
    * promise rejects, after the 500 went out, when the connection could not be opened.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (conn: WebSocketConnection) => void): Promise<void> {
+    return this.runUpgrade(req, socket, head, callback, undefined);
+  }
+
+  private runUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (conn: WebSocketConnection) => void, acceptedAt: number | undefined): Promise<void> {
+    const accepted = acceptedAt ?? this.firstRequests?.settle(socket);
     if (this.options.path !== undefined) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
@@ -130,13 +152,15 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
         return Promise.resolve();
       }
     }
-    const road = UpgradeRoad.take(req, socket, head);
+    const road = UpgradeRoad.take(req, socket, head, accepted);
     if (road === null) return Promise.resolve();
     let failure: unknown = null;
     const { handleProtocols } = this.options;
     return runAcceptPipeline(road, {
       screen: () => screenOrigin(this.allowedOrigins, upgradeOriginRequest(req), 'WSG_ERR_HANDSHAKE_ORIGIN'),
       capacity: () => (this.closing ? SERVICE_UNAVAILABLE : null),
+      caps: this.caps,
+      handshakeTimeout: this.limits.handshakeTimeout,
       decide: () => {
         const chosen = road.protocols.length > 0 && handleProtocols !== undefined ? handleProtocols(road.offer.protocols, req) : false;
         return chosen === false ? ACCEPT : { accept: true, protocol: chosen };
@@ -166,6 +190,7 @@ export class WsServer extends EventEmitter implements ConnectionOwner {
   async close(): Promise<void> {
     this.closing = true;
     this.httpServer.off('upgrade', this.onUpgrade);
+    this.firstRequests?.detach();
     const closing = [...this._clients].map((conn) => {
       if (conn.isOpen) conn.close(CloseCode.GoingAway, 'server shutting down');
       return conn.closed;

@@ -3,6 +3,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { ContextIdFactory, type ModuleRef } from '@nestjs/core';
 import { WsException } from '@nestjs/websockets';
 import { runAcceptPipeline, type EngineSettings } from '../frames/accept-pipeline.js';
+import type { AdmissionCaps } from '../frames/admission-caps.js';
 import { CloseCode } from '../frames/close-codes.js';
 import { WsgError } from '../frames/errors.js';
 import { isDenyStatus, SERVICE_UNAVAILABLE, type HandshakeDecision, type HandshakeDeny } from '../frames/handshake-decision.js';
@@ -52,13 +53,15 @@ export interface AcceptContext extends RunnerContext {
 export class AcceptPhase {
   constructor(private readonly context: AcceptContext) {}
 
-  async run(plan: GatewayPlan, params: WsPathParams, url: URL, road: GatewayRoad): Promise<void> {
+  async run(plan: GatewayPlan, params: WsPathParams, url: URL, road: GatewayRoad, caps?: AdmissionCaps): Promise<void> {
     const source = upgradeRequestSource(road);
     let runner: ConnectionRunner | null = null;
     let state: unknown;
     await runAcceptPipeline(road, {
       screen: () => screenGatewayOrigin(plan.options.allowedOrigins, road),
       capacity: () => (this.context.closing ? SERVICE_UNAVAILABLE : null),
+      ...(caps !== undefined ? { caps } : {}),
+      handshakeTimeout: plan.options.handshake.handshakeTimeout,
       decide: async () => {
         const started = new ConnectionRunner(plan, randomUUID(), snapshotUpgradeRequest(source, url, params, road.protocols), this.context);
         runner = started;

@@ -2,6 +2,7 @@ import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOption
 import { WsgError } from '../frames/errors.js';
 import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
 import { originAllowList, originListProblem, type OriginAllowList } from '../frames/origin-check.js';
+import { HANDSHAKE_LIMIT_KEYS, pickHandshakeLimits, resolveHandshakeLimits, type HandshakeLimitOptions, type ResolvedHandshakeLimits } from '../frames/handshake-limits.js';
 import { isCodecOption, resolveCodec, type WsCodec, type WsCodecOption } from './codec.js';
 import { RENAMED_OPTIONS, renameDeprecatedOptions } from './deprecated-option-names.js';
 import { DecoratorError, GatewayError, type GatewayErrorCode } from './errors.js';
@@ -17,8 +18,11 @@ export type WsBadMessagePolicy = 'error' | 'close';
 /** What a client gets when a handler fails unexpectedly (not WsException / HttpException). */
 export type WsHandlerErrorPolicy = 'exception' | 'close';
 
-/** What `@WsGateway()` takes. Engine limits come from `ConnectionOptions`. */
-export interface WsGatewayOptions extends ConnectionOptions {
+/**
+ * What `@WsGateway()` takes. Engine limits come from `ConnectionOptions`; the handshake deadline
+ * and the caps (`HandshakeLimitOptions`) count per gateway.
+ */
+export interface WsGatewayOptions extends ConnectionOptions, HandshakeLimitOptions {
   /** URL path, with `:name` parameters. @defaultValue '/' */
   path?: string;
   /** Listen on a port of its own instead of the application's HTTP server (0: any free port). */
@@ -66,6 +70,8 @@ export interface ResolvedGatewayOptions {
   /** Resolved once at bootstrap; null: off. */
   readonly perMessageDeflate: DeflateConfig | null;
   readonly connection: ResolvedConnectionOptions;
+  /** `handshakeTimeout` and the caps on pending handshakes and open connections. */
+  readonly handshake: ResolvedHandshakeLimits;
 }
 
 // A gateway's codec decodes its messages, so the engine's decodeText is not a gateway option.
@@ -82,6 +88,7 @@ const GATEWAY_KEYS: ReadonlySet<string> = new Set([
   'onError',
   'maxMailbox',
   'perMessageDeflate',
+  ...HANDSHAKE_LIMIT_KEYS,
 ]);
 
 type OptionErrorCode = Extract<GatewayErrorCode, 'WSG_ERR_DECORATOR_OPTION' | 'WSG_ERR_GATEWAY_INVALID_OPTION'>;
@@ -155,6 +162,7 @@ export function checkGatewayOptions(options: unknown, code: OptionErrorCode, all
   for (const key of CONNECTION_KEYS) if (o[key] !== undefined) connection[key] = o[key];
   try {
     resolveConnectionOptions(connection as ConnectionOptions);
+    resolveHandshakeLimits(pickHandshakeLimits(o));
   } catch (error) {
     if (error instanceof WsgError) fail(code, error.message, error);
     throw error;
@@ -189,5 +197,6 @@ export function resolveGatewayOptions(own: WsGatewayOptions, defaults: Omit<WsGa
     maxMailbox: merged.maxMailbox ?? GatewayLimits.maxMailbox.default,
     perMessageDeflate,
     connection: resolveConnectionOptions(connection as ConnectionOptions),
+    handshake: resolveHandshakeLimits(pickHandshakeLimits(merged as Record<string, unknown>)),
   });
 }

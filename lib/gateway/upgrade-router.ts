@@ -4,6 +4,7 @@ import type { LoggerService } from '@nestjs/common';
 import { HttpStatus } from '@nestjs/common';
 import type { HandshakeDeny } from '../frames/handshake-decision.js';
 import { rejectUpgrade } from '../frames/handshake.js';
+import { FirstRequestDeadline, isHttp1Server } from '../frames/handshake-deadline.js';
 import { UpgradeRoad } from '../frames/upgrade-road.js';
 import type { ExtendedConnectRoad } from '../http2/extended-connect-road.js';
 import { ExtendedConnectIntake, type Http2AnyServer } from '../http2/extended-connect.js';
@@ -24,6 +25,8 @@ export interface UpgradeRoute {
   /** Shown in errors and logs (the gateway's class name). */
   readonly name: string;
   readonly matcher: PathMatcher;
+  /** ms: the route's `handshakeTimeout` (0: none); the server's first request heads get the longest of its routes'. */
+  readonly handshakeTimeout: number;
   /** Where a handshake that `serve` failed on is reported. */
   readonly logger: LoggerService;
   /**
@@ -40,10 +43,6 @@ function notFound(pathname: string): HandshakeDeny {
   return { accept: false, status: HttpStatus.NOT_FOUND, body: `[WSG_ERR_GATEWAY_NOT_FOUND] No WebSocket gateway at ${pathname}` };
 }
 
-/** Servers from `node:http2` (`createSecureServer`, Fastify's `http2: true`) take extended CONNECTs. */
-function isHttp2Server(server: Server): boolean {
-  return typeof (server as unknown as { updateSettings?: unknown }).updateSettings === 'function';
-}
 
 /** A request target URL, or null when it does not parse (the client's error, answered 400). */
 function parseTarget(target: string): URL | null {
@@ -68,8 +67,11 @@ export class UpgradeRouter {
   private attached = false;
   /** RFC 8441 on an HTTP/2 server; null on HTTP/1.1 servers and while detached. */
   private intake: ExtendedConnectIntake | null = null;
+  /** The handshake deadline of sockets not yet past their first request head; null on HTTP/2 servers (node:http2's sessions). */
+  private readonly firstRequests: FirstRequestDeadline | null;
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const acceptedAt = this.firstRequests?.settle(socket);
     const url = parseTarget(req.url ?? '/');
     if (url === null) {
       rejectUpgrade(socket, BAD_REQUEST.status);
@@ -81,7 +83,7 @@ export class UpgradeRouter {
       rejectUpgrade(socket, deny.status, undefined, deny.body);
       return;
     }
-    const road = UpgradeRoad.take(req, socket, head);
+    const road = UpgradeRoad.take(req, socket, head, acceptedAt);
     if (road !== null) this.serve(found, url, road);
   };
 
@@ -96,7 +98,9 @@ export class UpgradeRouter {
     else this.serve(found, url, road);
   };
 
-  constructor(readonly server: Server) {}
+  constructor(readonly server: Server) {
+    this.firstRequests = isHttp1Server(server) ? new FirstRequestDeadline(server, 0) : null;
+  }
 
   get routes(): readonly UpgradeRoute[] {
     return [...this.shapes.values()];
@@ -112,6 +116,7 @@ export class UpgradeRouter {
     this.shapes.set(matcher.shape, route);
     if (matcher.isStatic) this.statics.set(matcher.path, route);
     else this.dynamic.push(route);
+    this.updateHeadDeadline();
   }
 
   /** Removes a route (`UpgradeRouters.unmount` detaches the router once it has none). */
@@ -121,6 +126,17 @@ export class UpgradeRouter {
     this.shapes.delete(matcher.shape);
     if (matcher.isStatic) this.statics.delete(matcher.path);
     else this.dynamic.splice(this.dynamic.indexOf(route), 1);
+    this.updateHeadDeadline();
+  }
+
+  /**
+   * Before its first head a socket has no path, so no route: it gets the longest
+   * `handshakeTimeout` of the server's routes (none when one route turned its deadline off).
+   */
+  private updateHeadDeadline(): void {
+    if (this.firstRequests === null) return;
+    const timeouts = [...this.shapes.values()].map((route) => route.handshakeTimeout);
+    this.firstRequests.timeoutMs = timeouts.includes(0) ? 0 : Math.max(0, ...timeouts);
   }
 
   route(pathname: string): { route: UpgradeRoute; params: WsPathParams } | null {
@@ -142,7 +158,8 @@ export class UpgradeRouter {
     if (this.attached) return;
     this.attached = true;
     this.server.on('upgrade', this.onUpgrade);
-    if (isHttp2Server(this.server)) {
+    this.firstRequests?.attach();
+    if (!isHttp1Server(this.server)) {
       const server = this.server as unknown as Http2AnyServer;
       server.updateSettings({ enableConnectProtocol: true });
       this.intake = new ExtendedConnectIntake(server, { serve: this.onExtendedConnect });
@@ -153,6 +170,7 @@ export class UpgradeRouter {
     if (!this.attached) return;
     this.attached = false;
     this.server.off('upgrade', this.onUpgrade);
+    this.firstRequests?.detach();
     // Open connections belong to their gateways, which close them; only intake stops.
     this.intake?.detach();
     this.intake = null;

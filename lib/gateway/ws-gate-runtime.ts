@@ -26,6 +26,7 @@ import { isGatewayClass, PlanCompiler } from './plan-compiler.js';
 import type { UpgradeRoute, UpgradeRouter } from './upgrade-router.js';
 import { UpgradeRouters } from './upgrade-routers.js';
 import { WsGatePush } from './ws-gate-push.js';
+import { AdmissionCaps } from '../frames/admission-caps.js';
 import { answerUpgradeRequired } from '../frames/upgrade-road.js';
 import { answerNonWebSocketRequest } from '../http2/http2-ws-server.js';
 
@@ -44,6 +45,8 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
   /** The `http2` option's server, its sessions and HTTP/1.1 sockets (closed at shutdown). */
   private http2Server: OwnHttp2Server | null = null;
   private readonly runners = new Set<ConnectionRunner>();
+  /** Each gateway's caps, shared by the servers it is mounted on (the application's and the `http2` port). */
+  private readonly caps = new Map<GatewayPlan, AdmissionCaps>();
   private _closing = false;
   private _chains: HandlerChainFactory | null = null;
 
@@ -152,7 +155,12 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
 
   private mount(server: Server, group: readonly GatewayPlan[], accept: AcceptPhase): void {
     for (const plan of group) {
-      const route = planRoute(plan, accept, this.logger);
+      let caps = this.caps.get(plan);
+      if (caps === undefined) {
+        caps = new AdmissionCaps(plan.options.handshake);
+        this.caps.set(plan, caps);
+      }
+      const route = planRoute(plan, accept, this.logger, caps);
       const router = this.upgradeRouters.mount(server, route);
       this.mounted.push({ router, route });
       if (!this.routers.includes(router)) this.routers.push(router);
@@ -208,13 +216,14 @@ export class WsGateRuntime implements OnApplicationBootstrap, BeforeApplicationS
   }
 }
 
-/** A native gateway as the shared upgrade router sees it. */
-function planRoute(plan: GatewayPlan, accept: AcceptPhase, logger: Logger): UpgradeRoute {
+/** A native gateway as the shared upgrade router sees it, with its caps (counted per gateway, over every server it is mounted on). */
+function planRoute(plan: GatewayPlan, accept: AcceptPhase, logger: Logger, caps: AdmissionCaps): UpgradeRoute {
   return Object.freeze({
     name: plan.name,
     matcher: plan.options.matcher,
+    handshakeTimeout: plan.options.handshake.handshakeTimeout,
     logger,
-    serve: (params, url, road) => accept.run(plan, params, url, road),
+    serve: (params, url, road) => accept.run(plan, params, url, road, caps),
   } satisfies UpgradeRoute);
 }
 

@@ -55,8 +55,14 @@ export function refuseConnectStream(stream: ServerHttp2Stream, deny: HandshakeDe
  */
 export class ExtendedConnectRoad implements HandshakeRoad {
   readonly road = 'h2' as const;
+  /** A stream arrives with its whole request head (one HEADERS frame): the deadline bounds the decision. */
+  readonly acceptedAt = performance.now();
 
   constructor(readonly request: ExtendedConnectRequest) {}
+
+  get remoteAddress(): string {
+    return this.request.stream.session?.socket?.remoteAddress ?? '';
+  }
 
   get protocols(): readonly string[] {
     return this.request.protocols;

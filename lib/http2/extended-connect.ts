@@ -3,12 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import { constants as h2, type Http2SecureServer, type Http2Server, type Http2ServerRequest, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { runAcceptPipeline, type EngineSettings } from '../frames/accept-pipeline.js';
+import { AdmissionCaps } from '../frames/admission-caps.js';
 import { CloseCode } from '../frames/close-codes.js';
 import { resolveConnectionOptions, type ConnectionOptions } from '../frames/connection-options.js';
 import { resolveDeflateConfig, type PerMessageDeflateOption } from '../frames/deflate-negotiation.js';
 import { HandshakeError } from '../frames/errors.js';
 import { parseExtensionHeader, type ExtensionParams } from '../frames/extension-header.js';
 import type { HandshakeAccept, HandshakeDecision, HandshakeDeny } from '../frames/handshake-decision.js';
+import { resolveHandshakeLimits, type HandshakeLimitOptions, type ResolvedHandshakeLimits } from '../frames/handshake-limits.js';
 import { WEBSOCKET_VERSION, rejectUpgrade } from '../frames/handshake.js';
 import { parseProtocolHeader } from '../frames/protocol-header.js';
 import type { ConnectionOwner, WebSocketConnection } from '../frames/websocket-connection.js';
@@ -47,7 +49,12 @@ export type ExtendedConnectDecision = HandshakeDecision;
 /** Decides per request; may be async. A thrown `HandshakeError` denies with its status and headers. */
 export type ExtendedConnectAcceptHook = (request: ExtendedConnectRequest) => ExtendedConnectDecision | Promise<ExtendedConnectDecision>;
 
-export interface ExtendedConnectOptions extends ConnectionOptions {
+/**
+ * `handshakeTimeout` counts from the CONNECT stream's arrival (its request head is complete by
+ * then) to the `:status 200`; a decision still pending is answered 503. An HTTP/2 session that
+ * opens no stream is node:http2's to bound (SECURITY.md).
+ */
+export interface ExtendedConnectOptions extends ConnectionOptions, HandshakeLimitOptions {
   /** Only this pathname is served (query ignored); others get 404. @defaultValue any path */
   path?: string;
   /** Decides each request (routing, auth, subprotocol). Conflicts with `handleProtocols`. @defaultValue accept, no subprotocol */
@@ -126,6 +133,8 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
   /** Resolved once here; every accepted stream opens with these unless a decision brings its own. */
   private readonly settings: EngineSettings;
   private readonly _clients = new Set<WebSocketConnection>();
+  private readonly limits: ResolvedHandshakeLimits;
+  private readonly caps: AdmissionCaps;
   private closing = false;
 
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
@@ -155,8 +164,14 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
     if (options.path !== undefined && (typeof options.path !== 'string' || !options.path.startsWith('/'))) {
       throw new Http2Error('WSG_ERR_H2_INVALID_OPTION', `Option path must start with '/', got ${JSON.stringify(options.path)}`);
     }
-    const { path: _p, accept: _a, handleProtocols: _hp, perMessageDeflate: _d, serve: _s, ...connectionOptions } = options;
+    const {
+      path: _p, accept: _a, handleProtocols: _hp, perMessageDeflate: _d, serve: _s,
+      handshakeTimeout, maxConnections, maxConnectionsPerIp, maxPendingHandshakes, maxPendingHandshakesPerIp,
+      ...connectionOptions
+    } = options;
     this.givenConnectionOptions = connectionOptions;
+    this.limits = resolveHandshakeLimits({ handshakeTimeout, maxConnections, maxConnectionsPerIp, maxPendingHandshakes, maxPendingHandshakesPerIp });
+    this.caps = new AdmissionCaps(this.limits);
     this.settings = Object.freeze({ options: resolveConnectionOptions(connectionOptions), deflate: resolveDeflateConfig(options.perMessageDeflate) });
     if (server !== null) {
       server.on('stream', this.onStream);
@@ -194,6 +209,8 @@ export class ExtendedConnectIntake extends EventEmitter implements ConnectionOwn
     }
     void runAcceptPipeline(road, {
       capacity: () => (this.closing ? shuttingDown() : null),
+      caps: this.caps,
+      handshakeTimeout: this.limits.handshakeTimeout,
       decide: () => this.decide(request),
       settings: (decision) => this.settingsFor(decision),
       failed: refusalFor,

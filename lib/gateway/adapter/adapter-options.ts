@@ -3,6 +3,7 @@ import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type ConnectionOption
 import { WsgError } from '../../frames/errors.js';
 import { resolveDeflateConfig, type DeflateConfig, type PerMessageDeflateOptions } from '../../frames/deflate-negotiation.js';
 import { originAllowList, originListProblem, type OriginAllowList } from '../../frames/origin-check.js';
+import { pickHandshakeLimits, resolveHandshakeLimits, type HandshakeLimitOptions, type ResolvedHandshakeLimits } from '../../frames/handshake-limits.js';
 import { RENAMED_OPTIONS, renameDeprecatedOptions } from '../deprecated-option-names.js';
 import { GatewayError } from '../errors.js';
 import { GatewayLimits } from '../gateway-limits.js';
@@ -48,7 +49,7 @@ export interface WsAdapterDeflateOptions extends PerMessageDeflateOptions {
  * hands the same decorator options to ws, which ignores the wsgate keys: gateway code that
  * sets them still runs on both adapters.
  */
-export interface WsGateServerOptions extends ConnectionOptions {
+export interface WsGateServerOptions extends ConnectionOptions, HandshakeLimitOptions {
   /** ws's name for `maxMessageSize` (bytes). @defaultValue 100 MiB, as ws */
   maxPayload?: number;
   /** ws's name for `maxPendingPongs`. */
@@ -96,6 +97,8 @@ export type WsGateAdapterOptions = WsGateServerOptions;
 /** One gateway server's options after merging, defaults and checks; frozen. */
 export interface ResolvedServerOptions {
   readonly connection: ResolvedConnectionOptions;
+  /** `handshakeTimeout` and the caps, counted per gateway server (ws has none: these are wsgate's defaults). */
+  readonly handshake: ResolvedHandshakeLimits;
   /** Resolved once per gateway server; null: off. */
   readonly perMessageDeflate: DeflateConfig | null;
   readonly verifyClient: WsVerifyClient | null;
@@ -232,6 +235,13 @@ export function resolveServerOptions(adapter: Readonly<WsGateAdapterOptions>, ga
     if (error instanceof WsgError) throw invalid(`${where}: ${error.message}`, error);
     throw error;
   }
+  let handshake: ResolvedHandshakeLimits;
+  try {
+    handshake = resolveHandshakeLimits(pickHandshakeLimits(merged as Record<string, unknown>) satisfies HandshakeLimitOptions);
+  } catch (error) {
+    if (error instanceof WsgError) throw invalid(`${where}: ${error.message}`, error);
+    throw error;
+  }
   let perMessageDeflate: DeflateConfig | null;
   try {
     perMessageDeflate = resolveDeflateConfig(deflateOptions(merged.perMessageDeflate));
@@ -244,6 +254,7 @@ export function resolveServerOptions(adapter: Readonly<WsGateAdapterOptions>, ga
   const allowedOrigins = listed === undefined && merged.verifyClient !== undefined ? null : originAllowList(listed);
   return Object.freeze({
     connection,
+    handshake,
     perMessageDeflate,
     verifyClient: merged.verifyClient ?? null,
     allowedOrigins,

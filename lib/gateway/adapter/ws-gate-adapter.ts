@@ -118,6 +118,7 @@ export class WsGateAdapter extends AbstractWsAdapter {
     const route: UpgradeRoute = Object.freeze({
       name: where,
       matcher,
+      handshakeTimeout: resolved.handshake.handshakeTimeout,
       logger: this.logger,
       serve: (_params: WsPathParams, _url: URL, road) => wsServer.handle(road, (client, req) => wsServer.emit('connection', client, req)),
     } satisfies UpgradeRoute);

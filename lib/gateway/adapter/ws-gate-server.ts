@@ -6,6 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import { HttpStatus, type LoggerService } from '@nestjs/common';
 import { SendQueueCounters } from '../../frames/send-queue-counters.js';
 import { runAcceptPipeline } from '../../frames/accept-pipeline.js';
+import { AdmissionCaps } from '../../frames/admission-caps.js';
 import { SERVICE_UNAVAILABLE, type HandshakeDeny } from '../../frames/handshake-decision.js';
 import { UpgradeRoad } from '../../frames/upgrade-road.js';
 import type { ExtendedConnectRequest } from '../../http2/extended-connect.js';
@@ -66,6 +67,8 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
   private state: ServerState = 'running';
   /** Drops and 1013 closes of this server's clients at `maxSendQueue`, warned rate-limited. */
   readonly sendQueue: SendQueueCounters;
+  /** Caps on this gateway server's pending handshakes and open clients, over every server it is mounted on. */
+  private readonly caps: AdmissionCaps;
 
   constructor(
     readonly options: ResolvedServerOptions,
@@ -77,6 +80,7 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
     super();
     this.sendQueue = new SendQueueCounters(`WsGateServer ${path}`, options.connection.maxSendQueue, (line) => logger.warn(line));
     if (options.anyOrigin) logger.warn(anyOriginWarning(`WsGateAdapter gateway at ${path}`));
+    this.caps = new AdmissionCaps(options.handshake);
   }
 
   /** The HTTP server's address: the application's, or the gateway's own port. */
@@ -123,6 +127,8 @@ export class WsGateServer extends EventEmitter implements ClientOwner {
     return runAcceptPipeline(road, {
       screen: () => screenGatewayOrigin(options.allowedOrigins, road),
       capacity: () => (this.state === 'running' ? null : SERVICE_UNAVAILABLE),
+      caps: this.caps,
+      handshakeTimeout: options.handshake.handshakeTimeout,
       decide: async () => {
         const refusal = await this.verify(road, req);
         if (refusal !== null) return refusal;

@@ -58,6 +58,10 @@ describe('documented defaults', () => {
       pongTimeout: 10_000,
       idleTimeout: 0,
       handshakeTimeout: 10_000,
+      maxConnections: 100_000,
+      maxConnectionsPerIp: 4_096,
+      maxPendingHandshakes: 4_096,
+      maxPendingHandshakesPerIp: 256,
     });
   });
 
